@@ -1,0 +1,36 @@
+"""Retro: live rooms for the rituals that keep a team connected."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def create_app(config: dict[str, Any] | None = None):
+    """Create and configure the Flask application.
+
+    Imports happen inside the factory so that `app.py` can import `retro.config`
+    and patch the async library before Flask or anything networked is imported.
+    """
+    from flask import Flask
+
+    from retro import cli, extensions, i18n, sockets
+    from retro.config import load_config
+    from retro.views import api, health, home, rooms, teams
+
+    settings = load_config(overrides=config)
+    app = Flask(
+        __name__,
+        instance_path=settings["INSTANCE_PATH"],
+        template_folder=settings["TEMPLATE_FOLDER"],
+        static_folder=settings["STATIC_FOLDER"],
+    )
+    app.config.update(settings)
+
+    extensions.init_app(app)
+    i18n.init_app(app)
+    for blueprint in (home.bp, teams.bp, rooms.bp, api.bp, health.bp):
+        app.register_blueprint(blueprint)
+    extensions.csrf.exempt(api.bp)
+    sockets.init_app(app)
+    cli.init_app(app)
+    return app

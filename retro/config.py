@@ -1,0 +1,123 @@
+"""Configuration: the only module that reads the environment.
+
+Kept free of third-party imports so that `app.py` can read the async mode
+before it patches the standard library.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+ASYNC_MODES = ("gevent", "eventlet", "threading")
+ENVIRONMENTS = ("production", "development", "testing")
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a configuration Retro can run with."""
+
+
+def async_mode(environ: Mapping[str, str] | None = None) -> str:
+    """Return the async mode chosen by RETRO_ASYNC_MODE (gevent by default)."""
+    environ = os.environ if environ is None else environ
+    mode = environ.get("RETRO_ASYNC_MODE", "gevent").strip().lower()
+    if mode not in ASYNC_MODES:
+        raise ConfigError(f"RETRO_ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}, not {mode!r}")
+    return mode
+
+
+def server_address(environ: Mapping[str, str] | None = None) -> tuple[str, int]:
+    """Return the (host, port) to listen on, from RETRO_HOST and RETRO_PORT."""
+    environ = os.environ if environ is None else environ
+    return environ.get("RETRO_HOST", "127.0.0.1"), int(environ.get("RETRO_PORT", "5000"))
+
+
+def _secret_key(environ: Mapping[str, str], env: str, instance: Path) -> str:
+    """Return the secret key, generating one under instance/ outside production."""
+    key = environ.get("SECRET_KEY") or environ.get("RETRO_SECRET_KEY")
+    if key:
+        return key
+    if env == "production":
+        raise ConfigError(
+            "SECRET_KEY is not set. Set SECRET_KEY to a long random value in production, "
+            "or RETRO_ENV=development to have one generated under instance/."
+        )
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _database_url(environ: Mapping[str, str], instance: Path) -> str:
+    """Return the SQLAlchemy URL: DATABASE_URL, or SQLite under instance/."""
+    url = environ.get("DATABASE_URL", "").strip()
+    if not url:
+        instance.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{instance / 'retro.sqlite3'}"
+    # Accept the short forms that hosting platforms hand out.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _origins(environ: Mapping[str, str], host: str, port: int) -> list[str]:
+    """Return the origins allowed to open a socket; never '*'."""
+    raw = environ.get("RETRO_ALLOWED_ORIGINS", "").strip()
+    if raw:
+        origins = [o.strip().rstrip("/") for o in raw.split(",") if o.strip()]
+        if "*" in origins:
+            raise ConfigError("RETRO_ALLOWED_ORIGINS may not contain '*'")
+        return origins
+    return [f"http://127.0.0.1:{port}", f"http://localhost:{port}", f"http://{host}:{port}"]
+
+
+def load_config(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Build the application settings from the environment plus explicit overrides."""
+    environ = dict(os.environ if environ is None else environ)
+    overrides = dict(overrides or {})
+    env = str(overrides.get("RETRO_ENV") or environ.get("RETRO_ENV", "production")).lower()
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"RETRO_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    instance = Path(
+        overrides.get("INSTANCE_PATH") or environ.get("RETRO_INSTANCE_PATH") or ROOT / "instance"
+    )
+    host, port = server_address(environ)
+    settings: dict[str, Any] = {
+        "RETRO_ENV": env,
+        "INSTANCE_PATH": str(instance),
+        "TEMPLATE_FOLDER": str(ROOT / "templates"),
+        "STATIC_FOLDER": str(ROOT / "static"),
+        "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(environ, env, instance),
+        "SQLALCHEMY_DATABASE_URI": overrides.get("SQLALCHEMY_DATABASE_URI")
+        or _database_url(environ, instance),
+        "ASYNC_MODE": overrides.get("ASYNC_MODE") or async_mode(environ),
+        "SOCKETIO_MESSAGE_QUEUE": environ.get("REDIS_URL") or None,
+        "SOCKETIO_TRANSPORTS": (
+            ["websocket"] if environ.get("RETRO_WEBSOCKET_ONLY") == "1" else ["polling", "websocket"]
+        ),
+        "ALLOWED_ORIGINS": _origins(environ, host, port),
+        "PUBLIC_URL": environ.get("RETRO_PUBLIC_URL", "").rstrip("/") or None,
+        "MAX_ROOM_MEMBERS": int(environ.get("RETRO_MAX_ROOM_MEMBERS", "200")),
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": environ.get("RETRO_SECURE_COOKIES") == "1",
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 90,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "LANGUAGES": ("en", "nl"),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "PRESENCE_TIMEOUT": 90,
+        "PRESENCE_HEARTBEAT": 30,
+        "TESTING": env == "testing",
+        "DEBUG": environ.get("RETRO_DEBUG") == "1",
+    }
+    settings.update(overrides)
+    return settings

@@ -1,0 +1,70 @@
+"""Translatable messages for every domain error code sent to a client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext
+
+from retro.rituals import RitualError
+
+_ = lazy_gettext
+
+MESSAGES = {
+    "already_facilitator": _("You already facilitate this room."),
+    "already_heard": _("You have already had your turn."),
+    "already_passed": _("You have already passed."),
+    "already_rated": _("You have already answered the scales."),
+    "already_revealed": _("The answers are already revealed."),
+    "already_started": _("The room has already started."),
+    "agenda_too_long": _("An agenda has at most %(limit)s steps."),
+    "empty_agenda": _("Add at least one step to the agenda."),
+    "empty_name": _("Please enter a name."),
+    "empty_text": _("Please write something first."),
+    "facilitator_present": _("The facilitator is still here; ask them to hand over."),
+    "invalid_field": _("The field “%(field)s” is missing or not valid."),
+    "invalid_mode": _("Choose a mode: round or simultaneous."),
+    "invalid_payload": _("This message is not valid."),
+    "invalid_timer": _("A timer runs from %(low)s to %(high)s seconds."),
+    "invalid_value": _("This value is not valid."),
+    "no_next_step": _("This is the last step."),
+    "no_previous_step": _("This is the first step."),
+    "no_scales": _("This step has no scales."),
+    "not_facilitator": _("Only the facilitator can do that."),
+    "not_in_round": _("You are not in this round yet."),
+    "not_round_mode": _("This step has no talking stick."),
+    "not_running": _("The room has not started yet."),
+    "not_simultaneous_mode": _("In a round, answers are visible straight away."),
+    "not_your_turn": _("It is not your turn yet."),
+    "one_line": _("Keep it to one line."),
+    "rate_limited": _("Slow down a little, please."),
+    "room_complete": _("Everyone has been heard."),
+    "round_complete": _("Everyone has been heard."),
+    "room_ended": _("This room has ended."),
+    "room_full": _("This room is full."),
+    "server_error": _("Something went wrong on our side. Please try again."),
+    "step_not_started": _("This step has not started yet."),
+    "timer_not_running": _("The timer is not running."),
+    "too_long": _("That is too long (at most %(limit)s characters)."),
+    "unauthorized": _("Join the room from its link first."),
+    "unknown_event": _("Unknown action."),
+    "unknown_member": _("That person is not in this room."),
+    "unknown_prompt": _("Choose a prompt from the list or write your own."),
+    "unknown_scale": _("Unknown scale."),
+    "unknown_step_kind": _("Unknown kind of step."),
+    "wrong_step": _("That step is no longer the current one."),
+}
+
+
+def message_for(code: str, **params: Any) -> str:
+    """Return the translated message for an error code, in the current locale."""
+    template = MESSAGES.get(code, MESSAGES["invalid_payload"])
+    return str(template) % params if params else str(template)
+
+
+def error_payload(error: RitualError) -> dict[str, Any]:
+    """Return the acknowledgement a client receives for a refused command."""
+    return {"ok": False, "error": {"code": error.code,
+                                   "message": message_for(error.code, **error.params)}}
+
+

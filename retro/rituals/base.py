@@ -1,0 +1,120 @@
+"""What every ritual shares: who acts, the one domain error, anonymous scales."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Aggregates of anonymous answers are shown only from this many answers on.
+MIN_AGGREGATE = 3
+SCALE_MIN, SCALE_MAX = 1, 5
+
+
+class RitualError(Exception):
+    """An illegal move; `code` names it and the transport translates it."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The member who sends a command, with the role read from storage."""
+
+    member_id: int
+    is_facilitator: bool = False
+
+
+def require_facilitator(actor: Actor) -> None:
+    """Refuse a command that only the facilitator may give."""
+    if not actor.is_facilitator:
+        raise RitualError("not_facilitator")
+
+
+def clean_text(text: Any, limit: int) -> str:
+    """Return the stripped text, refusing an empty or oversize one."""
+    if not isinstance(text, str):
+        raise RitualError("invalid_value")
+    text = text.strip()
+    if not text:
+        raise RitualError("empty_text")
+    if len(text) > limit:
+        raise RitualError("too_long", limit=limit)
+    return text
+
+
+@dataclass
+class ScaleTally:
+    """Anonymous 1-5 answers kept only as counts, so no value can be tied to a person.
+
+    `responders` records who answered (to allow one answer each); the values go
+    into per-scale histograms that never say who gave which.
+    """
+
+    scales: list[str]
+    responders: list[int] = field(default_factory=list)
+    counts: dict[str, list[int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for scale in self.scales:
+            self.counts.setdefault(scale, [0] * (SCALE_MAX - SCALE_MIN + 1))
+
+    def rate(self, member_id: int, values: Mapping[str, Any]) -> None:
+        """Record one member's anonymous answers; each member answers once."""
+        if not self.scales:
+            raise RitualError("no_scales")
+        if member_id in self.responders:
+            raise RitualError("already_rated")
+        if not values or not isinstance(values, Mapping):
+            raise RitualError("invalid_value")
+        for scale, value in values.items():
+            if scale not in self.scales:
+                raise RitualError("unknown_scale")
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise RitualError("invalid_value")
+            if not SCALE_MIN <= value <= SCALE_MAX:
+                raise RitualError("invalid_value")
+        for scale, value in values.items():
+            self.counts[scale][value - SCALE_MIN] += 1
+        self.responders.append(member_id)
+
+    def view(self) -> dict[str, Any]:
+        """Return the team aggregate, or only that it is not ready below the minimum."""
+        answered = len(self.responders)
+        if answered < MIN_AGGREGATE:
+            return {"ready": False, "needed": MIN_AGGREGATE}
+        scales = {}
+        for scale in self.scales:
+            dist = self.counts[scale]
+            total = sum(dist)
+            mean = (
+                sum((i + SCALE_MIN) * n for i, n in enumerate(dist)) / total if total else None
+            )
+            scales[scale] = {
+                "distribution": list(dist),
+                "count": total,
+                "average": round(mean, 2) if mean is not None else None,
+            }
+        return {"ready": True, "count": answered, "scales": scales}
+
+    def to_state(self) -> dict[str, Any]:
+        """Serialise to JSON-ready data."""
+        return {"scales": list(self.scales), "responders": list(self.responders),
+                "counts": {k: list(v) for k, v in self.counts.items()}}
+
+    @classmethod
+    def from_state(cls, data: Mapping[str, Any]) -> ScaleTally:
+        """Rebuild from `to_state` output."""
+        return cls(
+            scales=list(data.get("scales", [])),
+            responders=[int(m) for m in data.get("responders", [])],
+            counts={k: [int(n) for n in v] for k, v in data.get("counts", {}).items()},
+        )
+
+
+def int_keys(data: Mapping[str, Any]) -> dict[int, Any]:
+    """Turn JSON's string keys back into member ids."""
+    return {int(k): v for k, v in data.items()}

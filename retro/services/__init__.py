@@ -1,0 +1,1 @@
+"""Services: load a room, apply a ritual command, persist, return what to broadcast."""

@@ -1,0 +1,419 @@
+"""Rooms: create, join, connect, run commands. Every change is committed before it is returned.
+
+A change to a room runs in one transaction that starts by incrementing the
+room's `seq`. That first write takes the row lock (PostgreSQL) or the write
+lock (SQLite), so concurrent commands for one room apply one after the other,
+from any number of server processes, and each committed change has its own
+sequence number.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from retro.extensions import db
+from retro.models import Connection, Member, ProcessedAction, Room, Step, Team
+from retro.models.base import digest, new_token, utcnow
+from retro.prompts import BY_ID
+from retro.rituals import STEP_KINDS, Actor, CheckInRound, CheckOut, RitualError, RoomFlow
+
+NAME_LIMIT = 64
+TEAM_NAME_LIMIT = 80
+MAX_STEPS = 12
+
+Ritual = CheckInRound | CheckOut
+
+
+@dataclass
+class Outcome:
+    """A committed change: the room's new public view, and the actor's private view."""
+
+    room_id: int
+    seq: int
+    public: dict[str, Any]
+    private: dict[str, Any] | None = None
+    duplicate: bool = False
+
+
+# -- creating things --------------------------------------------------------
+
+
+def create_team(name: str) -> Team:
+    """Create a team with a fresh secret key."""
+    team = Team(name=_clean_name(name, TEAM_NAME_LIMIT))
+    db.session.add(team)
+    db.session.commit()
+    return team
+
+
+def build_step(spec: Mapping[str, Any]) -> Ritual:
+    """Return a new ritual from an agenda entry such as {"kind": "checkin", ...}."""
+    kind = spec.get("kind")
+    if kind == "checkin":
+        prompt_id = spec.get("prompt_id") or None
+        if prompt_id is not None and prompt_id not in BY_ID:
+            raise RitualError("unknown_prompt")
+        return CheckInRound.create(
+            prompt=spec.get("prompt") or "",
+            prompt_id=prompt_id,
+            mode=spec.get("mode", "round"),
+            scales=list(spec.get("scales") or ()),
+        )
+    if kind == "checkout":
+        return CheckOut.create()
+    raise RitualError("unknown_step_kind")
+
+
+def create_room(
+    team: Team, facilitator_name: str, agenda: Sequence[Mapping[str, Any]], title: str = ""
+) -> tuple[Room, Member, str]:
+    """Create a room with its agenda; its creator joins as facilitator.
+
+    Returns the room, the facilitator and the facilitator's secret token.
+    """
+    if not agenda:
+        raise RitualError("empty_agenda")
+    if len(agenda) > MAX_STEPS:
+        raise RitualError("agenda_too_long", limit=MAX_STEPS)
+    rituals = [build_step(spec) for spec in agenda]
+    room = Room(team=team, title=(title or "").strip()[:120], timer={})
+    for position, ritual in enumerate(rituals):
+        room.steps.append(Step(position=position, kind=ritual.kind, state=ritual.to_state()))
+    token = new_token(24)
+    member = Member(room=room, display_name=_clean_name(facilitator_name), token_hash=digest(token))
+    db.session.add_all([room, member])
+    db.session.flush()
+    room.facilitator_id = member.id
+    db.session.commit()
+    return room, member, token
+
+
+def join_room(room: Room, display_name: str, max_members: int) -> tuple[Member, str]:
+    """Add a member to a room; returns the member and their secret token."""
+    if room.status == "ended":
+        raise RitualError("room_ended")
+    if len(room.members) >= max_members:
+        raise RitualError("room_full")
+    token = new_token(24)
+    member = Member(room=room, display_name=_clean_name(display_name), token_hash=digest(token))
+    db.session.add(member)
+    db.session.commit()
+    return member, token
+
+
+def member_for_token(room_code: str, token: str) -> Member | None:
+    """Return the member of room `room_code` whose secret is `token`, if any."""
+    if not token or not room_code:
+        return None
+    member = db.session.scalar(select(Member).where(Member.token_hash == digest(token)))
+    if member is None or member.room.code != room_code:
+        return None
+    return member
+
+
+def room_by_code(code: str) -> Room | None:
+    """Return the room with this share code."""
+    return db.session.scalar(select(Room).where(Room.code == code))
+
+
+def team_by_key(key: str) -> Team | None:
+    """Return the team with this secret key."""
+    return db.session.scalar(select(Team).where(Team.key == key))
+
+
+# -- presence ---------------------------------------------------------------
+
+
+def connect(member_id: int, sid: str, server_id: str, locale: str) -> Outcome:
+    """Record an open socket for a member and let a running step include them."""
+
+    def change(room: Room, flow: RoomFlow, rituals: list[Ritual]) -> None:
+        db.session.add(Connection(sid=sid, room_id=room.id, member_id=member_id,
+                                  server_id=server_id, locale=locale))
+        if flow.status == "running":
+            current = rituals[flow.step_index]
+            if current.started:
+                current.join(member_id)
+
+    room_id = db.session.get_one(Member, member_id).room_id
+    return _change(room_id, member_id, change)
+
+
+def disconnect(sid: str) -> Outcome | None:
+    """Forget an open socket; returns the change if the room's presence changed."""
+    conn = db.session.get(Connection, sid)
+    if conn is None:
+        return None
+    room_id, member_id = conn.room_id, conn.member_id
+
+    def change(room: Room, flow: RoomFlow, rituals: list[Ritual]) -> None:
+        db.session.execute(delete(Connection).where(Connection.sid == sid))
+
+    return _change(room_id, member_id, change)
+
+
+def heartbeat(server_id: str) -> None:
+    """Mark this process's open sockets as still alive."""
+    db.session.execute(
+        update(Connection).where(Connection.server_id == server_id).values(seen_at=utcnow())
+    )
+    db.session.commit()
+
+
+def expire_connections(timeout_seconds: int) -> list[Outcome]:
+    """Drop sockets whose process stopped sending heartbeats; returns the rooms' changes."""
+    cutoff = utcnow() - timedelta(seconds=timeout_seconds)
+    stale = db.session.scalars(select(Connection).where(Connection.seen_at < cutoff)).all()
+    outcomes = []
+    for room_id in sorted({c.room_id for c in stale}):
+        sids = [c.sid for c in stale if c.room_id == room_id]
+
+        def change(room: Room, flow: RoomFlow, rituals: list[Ritual], sids=sids) -> None:
+            db.session.execute(delete(Connection).where(Connection.sid.in_(sids)))
+
+        outcomes.append(_change(room_id, None, change))
+    return outcomes
+
+
+def online_member_ids(room_id: int) -> set[int]:
+    """Return the ids of members with at least one live socket."""
+    return set(db.session.scalars(
+        select(Connection.member_id).where(Connection.room_id == room_id)
+    ))
+
+
+# -- commands ---------------------------------------------------------------
+
+ROOM_COMMANDS = {"start", "next", "previous", "end", "timer_start", "timer_extend",
+                 "timer_stop", "handover", "claim"}
+STEP_COMMANDS = {"answer", "pass", "pass_turn", "reveal", "rate"}
+COMMANDS = ROOM_COMMANDS | STEP_COMMANDS
+
+
+def execute(member_id: int, command: str, args: Mapping[str, Any], action_id: str) -> Outcome:
+    """Apply one member's command to their room, once per action id."""
+    if command not in COMMANDS:
+        raise RitualError("unknown_event")
+    room_id = db.session.get_one(Member, member_id).room_id
+
+    def change(room: Room, flow: RoomFlow, rituals: list[Ritual]) -> None:
+        done = db.session.scalar(select(ProcessedAction).where(
+            ProcessedAction.member_id == member_id, ProcessedAction.action_id == action_id))
+        if done is not None:
+            raise _Duplicate(done.seq)
+        actor = Actor(member_id, is_facilitator=room.facilitator_id == member_id)
+        if command in ROOM_COMMANDS:
+            _room_command(room, flow, rituals, actor, command, args)
+        else:
+            flow.require_step(args["step"])
+            _step_command(rituals[flow.step_index], actor, command, args)
+        db.session.add(ProcessedAction(room_id=room.id, member_id=member_id,
+                                       action_id=action_id, seq=room.seq))
+
+    try:
+        return _change(room_id, member_id, change)
+    except _Duplicate:
+        db.session.rollback()
+        return snapshot(member_id, duplicate=True)
+    except IntegrityError:
+        # Two retries of one action raced; the first one won.
+        db.session.rollback()
+        return snapshot(member_id, duplicate=True)
+
+
+def _room_command(room: Room, flow: RoomFlow, rituals: list[Ritual], actor: Actor,
+                  command: str, args: Mapping[str, Any]) -> None:
+    """Apply a command that drives the room itself."""
+    now = time.time()
+    before = flow.step_index
+    if command == "start":
+        flow.start(actor)
+    elif command == "next":
+        flow.next(actor)
+    elif command == "previous":
+        flow.previous(actor)
+    elif command == "end":
+        flow.end(actor)
+    elif command == "timer_start":
+        flow.timer_start(actor, args["seconds"], now)
+    elif command == "timer_extend":
+        flow.timer_extend(actor, args["seconds"], now)
+    elif command == "timer_stop":
+        flow.timer_stop(actor)
+    elif command == "handover":
+        flow.handover(actor, args["member"], {m.id for m in room.members})
+    elif command == "claim":
+        flow.claim(actor, facilitator_online=flow.facilitator_id in online_member_ids(room.id))
+    if flow.status == "running" and flow.step_index != before:
+        rituals[flow.step_index].begin(_presence_order(room), random.SystemRandom())
+
+
+def _step_command(ritual: Ritual, actor: Actor, command: str, args: Mapping[str, Any]) -> None:
+    """Apply a command to the current ritual step."""
+    handlers: dict[str, Callable[[], None]] = {
+        "answer": lambda: ritual.answer(actor, args["text"]),
+        "pass": lambda: ritual.pass_(actor),
+        "pass_turn": lambda: ritual.pass_turn(actor),
+        "reveal": lambda: ritual.reveal(actor),
+        "rate": lambda: ritual.rate(actor, args["values"]),
+    }
+    handlers[command]()
+
+
+def _presence_order(room: Room) -> list[int]:
+    """Return the online members in join order (the ritual shuffles if it needs to)."""
+    online = online_member_ids(room.id)
+    return [m.id for m in room.members if m.id in online]
+
+
+class _Duplicate(Exception):
+    """The action id was applied before."""
+
+    def __init__(self, seq: int) -> None:
+        super().__init__(seq)
+        self.seq = seq
+
+
+# -- the one place a room changes ---------------------------------------------
+
+
+def _change(
+    room_id: int,
+    member_id: int | None,
+    mutate: Callable[[Room, RoomFlow, list[Ritual]], None],
+) -> Outcome:
+    """Lock the room, apply `mutate`, persist and commit; roll back on any error."""
+    try:
+        db.session.execute(update(Room).where(Room.id == room_id).values(seq=Room.seq + 1))
+        room = db.session.get_one(Room, room_id, populate_existing=True)
+        flow = load_flow(room)
+        rituals = load_rituals(room)
+        mutate(room, flow, rituals)
+        save(room, flow, rituals)
+        public = public_view(room, flow, rituals)
+        private = private_view(room, rituals, member_id) if member_id is not None else None
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return Outcome(room_id=room_id, seq=room.seq, public=public, private=private)
+
+
+def load_flow(room: Room) -> RoomFlow:
+    """Return the room's flow state machine."""
+    return RoomFlow(
+        status=room.status,
+        step_index=room.step_index,
+        step_count=len(room.steps),
+        facilitator_id=room.facilitator_id,
+        timer=RoomFlow.timer_from_state(room.timer),
+    )
+
+
+def load_rituals(room: Room) -> list[Ritual]:
+    """Return the room's steps as ritual state machines."""
+    return [STEP_KINDS[step.kind].from_state(step.state) for step in room.steps]
+
+
+def save(room: Room, flow: RoomFlow, rituals: Iterable[Ritual]) -> None:
+    """Write the state machines back to the room's rows."""
+    if flow.status == "running" and room.started_at is None:
+        room.started_at = utcnow()
+    if flow.status == "ended" and room.ended_at is None:
+        room.ended_at = utcnow()
+    room.status = flow.status
+    room.step_index = flow.step_index
+    room.facilitator_id = flow.facilitator_id
+    room.timer = flow.timer_state()
+    for step, ritual in zip(room.steps, rituals, strict=True):
+        state = ritual.to_state()
+        if state != step.state:
+            step.state = state
+
+
+# -- views --------------------------------------------------------------------
+
+
+def public_view(room: Room, flow: RoomFlow, rituals: Sequence[Ritual]) -> dict[str, Any]:
+    """Return the room as every member may see it."""
+    online = online_member_ids(room.id)
+    current = rituals[flow.step_index] if 0 <= flow.step_index < len(rituals) else None
+    now = time.time()
+    return {
+        "seq": room.seq,
+        "server_time": now,
+        "room": {
+            "code": room.code,
+            "title": room.title,
+            "team": room.team.name,
+            "status": flow.status,
+            "step_index": flow.step_index,
+            "facilitator_id": flow.facilitator_id,
+        },
+        "members": [
+            {"id": m.id, "name": m.display_name, "online": m.id in online} for m in room.members
+        ],
+        "agenda": [_agenda_entry(r) for r in rituals],
+        "step": current.public_view() if current is not None else None,
+        "timer": flow.timer.view(now),
+    }
+
+
+def _agenda_entry(ritual: Ritual) -> dict[str, Any]:
+    """Return the short description of a step shown in the agenda."""
+    entry: dict[str, Any] = {"kind": ritual.kind}
+    if isinstance(ritual, CheckInRound):
+        entry.update(mode=ritual.mode, prompt=ritual.prompt, prompt_id=ritual.prompt_id)
+    return entry
+
+
+def private_view(room: Room, rituals: Sequence[Ritual], member_id: int) -> dict[str, Any]:
+    """Return what only this member may see: who they are and their own answers."""
+    return {
+        "member_id": member_id,
+        "is_facilitator": room.facilitator_id == member_id,
+        "steps": [r.private_view(member_id) for r in rituals],
+    }
+
+
+def snapshot(member_id: int, duplicate: bool = False) -> Outcome:
+    """Return the full current state for one member, without changing anything."""
+    member = db.session.get_one(Member, member_id)
+    room = db.session.get_one(Room, member.room_id, populate_existing=True)
+    flow, rituals = load_flow(room), load_rituals(room)
+    outcome = Outcome(room_id=room.id, seq=room.seq, public=public_view(room, flow, rituals),
+                      private=private_view(room, rituals, member_id), duplicate=duplicate)
+    db.session.rollback()
+    return outcome
+
+
+def summary(room: Room) -> dict[str, Any]:
+    """Return everything the read-only summary shows: each step's public result."""
+    flow, rituals = load_flow(room), load_rituals(room)
+    names = {m.id: m.display_name for m in room.members}
+    return {
+        "room": room,
+        "names": names,
+        "steps": [r.public_view() for r in rituals],
+        "facilitator": names.get(flow.facilitator_id or -1),
+    }
+
+
+def _clean_name(name: Any, limit: int = NAME_LIMIT) -> str:
+    """Return a stripped display name, refusing an empty or oversize one."""
+    if not isinstance(name, str):
+        raise RitualError("invalid_value")
+    name = " ".join(name.split())
+    if not name:
+        raise RitualError("empty_name")
+    if len(name) > limit:
+        raise RitualError("too_long", limit=limit)
+    return name

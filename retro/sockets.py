@@ -1,0 +1,167 @@
+"""The Socket.IO namespace: validate the payload, call a service, emit. Nothing else."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import deque
+from typing import Any
+
+from flask import Flask, current_app, request, session
+from flask_socketio import ConnectionRefusedError, Namespace, join_room
+
+from retro.extensions import MAX_MESSAGE_BYTES, db, socketio
+from retro.i18n import current_locale
+from retro.messages import error_payload, message_for
+from retro.models import Connection
+from retro.rituals import RitualError
+from retro.services import rooms
+from retro.services.rooms import Outcome
+from retro.validation import validate
+
+log = logging.getLogger(__name__)
+
+# A client may send this many commands per window; more get "rate_limited".
+RATE_LIMIT, RATE_WINDOW = 30, 5.0
+
+
+def room_channel(room_id: int) -> str:
+    """Return the Socket.IO room that every member of a room listens on."""
+    return f"room:{room_id}"
+
+
+def member_channel(member_id: int) -> str:
+    """Return the Socket.IO room of one member's open tabs."""
+    return f"member:{member_id}"
+
+
+def broadcast(outcome: Outcome) -> None:
+    """Send a committed change to the room (public) and to the actor's tabs (private)."""
+    socketio.emit("state", outcome.public, to=room_channel(outcome.room_id), namespace="/")
+    if outcome.private is not None:
+        socketio.emit("me", outcome.private, to=member_channel(outcome.private["member_id"]),
+                      namespace="/")
+
+
+class RoomNamespace(Namespace):
+    """Live room events on the default namespace."""
+
+    def __init__(self, namespace: str = "/") -> None:
+        super().__init__(namespace)
+        self._recent: dict[str, deque[float]] = {}
+
+    def on_connect(self, auth: Any = None) -> None:
+        """Bind the socket to a member (token or session), then send a full snapshot."""
+        member = _identify(auth)
+        if member is None:
+            raise ConnectionRefusedError(
+                {"code": "unauthorized", "message": message_for("unauthorized")})
+        outcome = rooms.connect(member.id, request.sid, current_app.config["SERVER_ID"],
+                                current_locale())
+        join_room(room_channel(outcome.room_id))
+        join_room(member_channel(member.id))
+        socketio.emit("snapshot", {**outcome.public, "me": outcome.private}, to=request.sid)
+        broadcast(Outcome(outcome.room_id, outcome.seq, outcome.public))
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        """Forget the socket and tell the room who went offline."""
+        self._recent.pop(request.sid, None)
+        outcome = rooms.disconnect(request.sid)
+        if outcome is not None:
+            broadcast(Outcome(outcome.room_id, outcome.seq, outcome.public))
+
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        """Route every other event, known or not, through `_command`."""
+        if event in ("connect", "disconnect"):
+            return super().trigger_event(event, *args)
+        return self.socketio._handle_event(self._command, event, self.namespace, *args)
+
+    def _command(self, *data: Any) -> dict[str, Any]:
+        """Validate one command, apply it for the bound member, broadcast, acknowledge."""
+        event = request.event["message"]
+        try:
+            self._throttle(request.sid)
+            if len(data) != 1:
+                raise RitualError("invalid_payload")
+            action_id, args = validate(event, data[0])
+            member_id = _bound_member(request.sid)
+            outcome = rooms.execute(member_id, event, args, action_id)
+        except RitualError as error:
+            return error_payload(error)
+        except Exception:  # the connection must survive whatever went wrong
+            db.session.rollback()
+            log.exception("command %s failed", event)
+            return error_payload(RitualError("server_error"))
+        if not outcome.duplicate:
+            broadcast(outcome)
+        return {"ok": True, "seq": outcome.seq, "duplicate": outcome.duplicate,
+                "me": outcome.private}
+
+    def _throttle(self, sid: str) -> None:
+        """Refuse a command when this socket sent too many in the last window."""
+        now = time.monotonic()
+        recent = self._recent.setdefault(sid, deque())
+        while recent and now - recent[0] > RATE_WINDOW:
+            recent.popleft()
+        if len(recent) >= RATE_LIMIT:
+            raise RitualError("rate_limited")
+        recent.append(now)
+
+
+def _identify(auth: Any):
+    """Return the member a connecting socket speaks for, or None."""
+    if not isinstance(auth, dict):
+        return None
+    code, token = auth.get("room"), auth.get("token")
+    if not isinstance(code, str) or len(code) > 64:
+        return None
+    if token is None:
+        token = (session.get("rooms") or {}).get(code)
+    if not isinstance(token, str) or len(token) > 128:
+        return None
+    return rooms.member_for_token(code, token)
+
+
+def _bound_member(sid: str) -> int:
+    """Return the member id bound to this socket at connect, from storage."""
+    conn = db.session.get(Connection, sid)
+    if conn is None:
+        raise RitualError("unauthorized")
+    return conn.member_id
+
+
+def _presence_loop(app: Flask) -> None:
+    """Keep this process's sockets alive in storage and expire those of dead processes."""
+    interval = app.config["PRESENCE_HEARTBEAT"]
+    while True:
+        socketio.sleep(interval)
+        with app.app_context():
+            try:
+                rooms.heartbeat(app.config["SERVER_ID"])
+                for outcome in rooms.expire_connections(app.config["PRESENCE_TIMEOUT"]):
+                    broadcast(outcome)
+            except Exception:
+                db.session.rollback()
+                log.exception("presence upkeep failed")
+
+
+def start_background_tasks(app: Flask) -> None:
+    """Start the presence upkeep; called by the server entry point, not by tests."""
+    socketio.start_background_task(_presence_loop, app)
+
+
+def init_app(app: Flask) -> None:
+    """Bind Socket.IO to the app with explicit async mode, origins and size limits."""
+    app.config.setdefault("SERVER_ID", uuid.uuid4().hex[:16])
+    socketio.init_app(
+        app,
+        async_mode=app.config["ASYNC_MODE"],
+        cors_allowed_origins=app.config["ALLOWED_ORIGINS"],
+        max_http_buffer_size=MAX_MESSAGE_BYTES,
+        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        transports=app.config["SOCKETIO_TRANSPORTS"],
+        ping_interval=20,
+        ping_timeout=20,
+    )
+    socketio.on_namespace(RoomNamespace("/"))

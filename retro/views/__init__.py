@@ -1,0 +1,1 @@
+"""Blueprints: HTML pages, exports and the small JSON API."""

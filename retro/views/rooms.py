@@ -1,0 +1,96 @@
+"""Room pages: join, the live room, the QR code, the summary and its Markdown export."""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from retro.client_text import SCALE_LABELS, client_catalog
+from retro.forms import JoinForm
+from retro.messages import message_for
+from retro.prompts import BY_ID
+from retro.rituals import RitualError
+from retro.services import rooms
+from retro.views.export import summary_markdown
+from retro.views.teams import remember_membership
+
+bp = Blueprint("rooms", __name__, url_prefix="/r")
+
+
+def share_url(code: str) -> str:
+    """Return the absolute share link of a room."""
+    base = current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+    return base + url_for("rooms.show", code=code)
+
+
+def current_member(room):
+    """Return the member this browser joined the room as, if any."""
+    token = (session.get("rooms") or {}).get(room.code)
+    return rooms.member_for_token(room.code, token) if token else None
+
+
+@bp.route("/<code>", methods=["GET", "POST"])
+def show(code: str):
+    """Show the live room to a member, or the join form to anyone else."""
+    room = rooms.room_by_code(code) or abort(404)
+    member = current_member(room)
+    if member is not None:
+        prompts = {p.id: str(p.text) for p in BY_ID.values()}
+        return render_template("room.html", room=room, member=member, share=share_url(code),
+                               catalog=client_catalog(), prompts=prompts)
+    if room.status == "ended":
+        return redirect(url_for("rooms.summary", code=code))
+    form = JoinForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            _member, token = rooms.join_room(room, form.display_name.data,
+                                             current_app.config["MAX_ROOM_MEMBERS"])
+        except RitualError as exc:
+            error = message_for(exc.code, **exc.params)
+        else:
+            remember_membership(room.code, token)
+            return redirect(url_for("rooms.show", code=code))
+    status = 400 if (form.errors or error) else 200
+    return render_template("join.html", room=room, form=form, error=error), status
+
+
+@bp.get("/<code>/qr.svg")
+def qr(code: str):
+    """Return the QR code of the room's share link as SVG."""
+    rooms.room_by_code(code) or abort(404)
+    out = io.BytesIO()
+    segno.make(share_url(code), error="m").save(out, kind="svg", scale=6, border=2,
+                                               xmldecl=False, title="QR")
+    return Response(out.getvalue(), mimetype="image/svg+xml",
+                    headers={"Cache-Control": "public, max-age=3600"})
+
+
+@bp.get("/<code>/summary")
+def summary(code: str):
+    """Show the read-only summary of a room."""
+    room = rooms.room_by_code(code) or abort(404)
+    return render_template("summary.html", **rooms.summary(room), prompts=BY_ID,
+                           scale_labels=SCALE_LABELS)
+
+
+@bp.get("/<code>/summary.md")
+def export(code: str):
+    """Return the summary as a Markdown file."""
+    room = rooms.room_by_code(code) or abort(404)
+    text = summary_markdown(rooms.summary(room))
+    filename = f"retro-{room.created_at:%Y-%m-%d}-{room.code}.md"
+    return Response(text, mimetype="text/markdown; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
