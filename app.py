@@ -22,10 +22,16 @@ app = create_app()
 def main() -> None:
     """Serve the app with Socket.IO on RETRO_HOST:RETRO_PORT."""
     host, port = server_address()
-    print(f" * Retro on http://{host}:{port} ({ASYNC_MODE}, {app.config['RETRO_ENV']})",
-          flush=True)
-    socketio.run(app, host=host, port=port, debug=False, use_reloader=False,
-                 log_output=app.config["DEBUG"], allow_unsafe_werkzeug=ASYNC_MODE == "threading")
+    print(f" * Retro on http://{host}:{port} ({ASYNC_MODE}, {app.config['RETRO_ENV']})", flush=True)
+    socketio.run(
+        app,
+        host=host,
+        port=port,
+        debug=False,
+        use_reloader=False,
+        log_output=app.config["DEBUG"],
+        allow_unsafe_werkzeug=ASYNC_MODE == "threading",
+    )
 
 
 if __name__ == "__main__":

@@ -102,7 +102,9 @@ def load_config(
         "ASYNC_MODE": overrides.get("ASYNC_MODE") or async_mode(environ),
         "SOCKETIO_MESSAGE_QUEUE": environ.get("REDIS_URL") or None,
         "SOCKETIO_TRANSPORTS": (
-            ["websocket"] if environ.get("RETRO_WEBSOCKET_ONLY") == "1" else ["polling", "websocket"]
+            ["websocket"]
+            if environ.get("RETRO_WEBSOCKET_ONLY") == "1"
+            else ["polling", "websocket"]
         ),
         "ALLOWED_ORIGINS": _origins(environ, host, port),
         "PUBLIC_URL": environ.get("RETRO_PUBLIC_URL", "").rstrip("/") or None,

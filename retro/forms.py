@@ -53,31 +53,43 @@ class StepForm(Form):
 
     kind = SelectField(
         _("Step"),
-        choices=[("", _("— none —")), ("checkin", _("Check-in round")),
-                 ("checkout", _("Check-out"))],
+        choices=[
+            ("", _("— none —")),
+            ("checkin", _("Check-in round")),
+            ("checkout", _("Check-out")),
+        ],
         default="",
     )
     prompt_id = SelectField(_("Prompt"), choices=prompt_choices, default=PROMPTS[0].id)
-    custom_prompt = TextAreaField(_("Your own prompt"),
-                                  validators=[Optional(), Length(max=PROMPT_LIMIT)])
+    custom_prompt = TextAreaField(
+        _("Your own prompt"), validators=[Optional(), Length(max=PROMPT_LIMIT)]
+    )
     mode = RadioField(
         _("Mode"),
-        choices=[("round", _("Round: a talking stick in a random order")),
-                 ("simultaneous", _("Simultaneous: everyone writes, hidden until revealed"))],
+        choices=[
+            ("round", _("Round: a talking stick in a random order")),
+            ("simultaneous", _("Simultaneous: everyone writes, hidden until revealed")),
+        ],
         default="round",
     )
     scales = MultiCheckboxField(
         _("Anonymous 1–5 scales"),
-        choices=[("energy", _("Energy")), ("autonomy", _("Autonomy")),
-                 ("competence", _("Competence")), ("relatedness", _("Relatedness"))],
+        choices=[
+            ("energy", _("Energy")),
+            ("autonomy", _("Autonomy")),
+            ("competence", _("Competence")),
+            ("relatedness", _("Relatedness")),
+        ],
         default=[],
     )
 
     def validate_custom_prompt(self, field: StringField) -> None:
         """Require a text when the facilitator chose to write their own prompt."""
-        if self.kind.data == "checkin" and self.prompt_id.data == CUSTOM and not (
-            field.data or ""
-        ).strip():
+        if (
+            self.kind.data == "checkin"
+            and self.prompt_id.data == CUSTOM
+            and not (field.data or "").strip()
+        ):
             raise ValidationError(_("Write your prompt, or pick one from the library."))
 
     def spec(self) -> dict[str, object] | None:
@@ -126,6 +138,5 @@ class StartRoomForm(FlaskForm):
 class JoinForm(FlaskForm):
     """Join a room with a display name."""
 
-    display_name = StringField(_("Your name"),
-                               validators=[DataRequired(), Length(max=NAME_LIMIT)])
+    display_name = StringField(_("Your name"), validators=[DataRequired(), Length(max=NAME_LIMIT)])
     submit = SubmitField(_("Join the room"))

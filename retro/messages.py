@@ -64,7 +64,7 @@ def message_for(code: str, **params: Any) -> str:
 
 def error_payload(error: RitualError) -> dict[str, Any]:
     """Return the acknowledgement a client receives for a refused command."""
-    return {"ok": False, "error": {"code": error.code,
-                                   "message": message_for(error.code, **error.params)}}
-
-
+    return {
+        "ok": False,
+        "error": {"code": error.code, "message": message_for(error.code, **error.params)},
+    }

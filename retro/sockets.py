@@ -40,8 +40,9 @@ def broadcast(outcome: Outcome) -> None:
     """Send a committed change to the room (public) and to the actor's tabs (private)."""
     socketio.emit("state", outcome.public, to=room_channel(outcome.room_id), namespace="/")
     if outcome.private is not None:
-        socketio.emit("me", outcome.private, to=member_channel(outcome.private["member_id"]),
-                      namespace="/")
+        socketio.emit(
+            "me", outcome.private, to=member_channel(outcome.private["member_id"]), namespace="/"
+        )
 
 
 class RoomNamespace(Namespace):
@@ -56,9 +57,11 @@ class RoomNamespace(Namespace):
         member = _identify(auth)
         if member is None:
             raise ConnectionRefusedError(
-                {"code": "unauthorized", "message": message_for("unauthorized")})
-        outcome = rooms.connect(member.id, request.sid, current_app.config["SERVER_ID"],
-                                current_locale())
+                {"code": "unauthorized", "message": message_for("unauthorized")}
+            )
+        outcome = rooms.connect(
+            member.id, request.sid, current_app.config["SERVER_ID"], current_locale()
+        )
         join_room(room_channel(outcome.room_id))
         join_room(member_channel(member.id))
         socketio.emit("snapshot", {**outcome.public, "me": outcome.private}, to=request.sid)
@@ -95,8 +98,12 @@ class RoomNamespace(Namespace):
             return error_payload(RitualError("server_error"))
         if not outcome.duplicate:
             broadcast(outcome)
-        return {"ok": True, "seq": outcome.seq, "duplicate": outcome.duplicate,
-                "me": outcome.private}
+        return {
+            "ok": True,
+            "seq": outcome.seq,
+            "duplicate": outcome.duplicate,
+            "me": outcome.private,
+        }
 
     def _throttle(self, sid: str) -> None:
         """Refuse a command when this socket sent too many in the last window."""

@@ -94,5 +94,3 @@ class ProcessedAction(db.Model):
     action_id: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-

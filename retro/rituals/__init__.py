@@ -10,6 +10,9 @@ from retro.rituals.checkin import CheckInRound
 from retro.rituals.checkout import CheckOut
 from retro.rituals.room import RoomFlow
 
-STEP_KINDS = {"checkin": CheckInRound, "checkout": CheckOut}
+STEP_KINDS: dict[str, type[CheckInRound] | type[CheckOut]] = {
+    "checkin": CheckInRound,
+    "checkout": CheckOut,
+}
 
 __all__ = ["STEP_KINDS", "Actor", "CheckInRound", "CheckOut", "RitualError", "RoomFlow"]

@@ -90,9 +90,7 @@ class ScaleTally:
         for scale in self.scales:
             dist = self.counts[scale]
             total = sum(dist)
-            mean = (
-                sum((i + SCALE_MIN) * n for i, n in enumerate(dist)) / total if total else None
-            )
+            mean = sum((i + SCALE_MIN) * n for i, n in enumerate(dist)) / total if total else None
             scales[scale] = {
                 "distribution": list(dist),
                 "count": total,
@@ -102,8 +100,11 @@ class ScaleTally:
 
     def to_state(self) -> dict[str, Any]:
         """Serialise to JSON-ready data."""
-        return {"scales": list(self.scales), "responders": list(self.responders),
-                "counts": {k: list(v) for k, v in self.counts.items()}}
+        return {
+            "scales": list(self.scales),
+            "responders": list(self.responders),
+            "counts": {k: list(v) for k, v in self.counts.items()},
+        }
 
     @classmethod
     def from_state(cls, data: Mapping[str, Any]) -> ScaleTally:

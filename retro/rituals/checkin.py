@@ -63,8 +63,12 @@ class CheckInRound:
         unknown = [s for s in scales if s not in SCALES]
         if unknown or len(set(scales)) != len(scales):
             raise RitualError("unknown_scale")
-        return cls(prompt=prompt, prompt_id=prompt_id or None, mode=mode,  # type: ignore[arg-type]
-                   tally=ScaleTally(scales=list(scales)))
+        return cls(
+            prompt=prompt,
+            prompt_id=prompt_id or None,
+            mode=mode,  # type: ignore[arg-type]
+            tally=ScaleTally(scales=list(scales)),
+        )
 
     # -- lifecycle ---------------------------------------------------------
 

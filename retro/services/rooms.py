@@ -136,8 +136,11 @@ def connect(member_id: int, sid: str, server_id: str, locale: str) -> Outcome:
     """Record an open socket for a member and let a running step include them."""
 
     def change(room: Room, flow: RoomFlow, rituals: list[Ritual]) -> None:
-        db.session.add(Connection(sid=sid, room_id=room.id, member_id=member_id,
-                                  server_id=server_id, locale=locale))
+        db.session.add(
+            Connection(
+                sid=sid, room_id=room.id, member_id=member_id, server_id=server_id, locale=locale
+            )
+        )
         if flow.status == "running":
             current = rituals[flow.step_index]
             if current.started:
@@ -185,15 +188,24 @@ def expire_connections(timeout_seconds: int) -> list[Outcome]:
 
 def online_member_ids(room_id: int) -> set[int]:
     """Return the ids of members with at least one live socket."""
-    return set(db.session.scalars(
-        select(Connection.member_id).where(Connection.room_id == room_id)
-    ))
+    return set(
+        db.session.scalars(select(Connection.member_id).where(Connection.room_id == room_id))
+    )
 
 
 # -- commands ---------------------------------------------------------------
 
-ROOM_COMMANDS = {"start", "next", "previous", "end", "timer_start", "timer_extend",
-                 "timer_stop", "handover", "claim"}
+ROOM_COMMANDS = {
+    "start",
+    "next",
+    "previous",
+    "end",
+    "timer_start",
+    "timer_extend",
+    "timer_stop",
+    "handover",
+    "claim",
+}
 STEP_COMMANDS = {"answer", "pass", "pass_turn", "reveal", "rate"}
 COMMANDS = ROOM_COMMANDS | STEP_COMMANDS
 
@@ -205,8 +217,11 @@ def execute(member_id: int, command: str, args: Mapping[str, Any], action_id: st
     room_id = db.session.get_one(Member, member_id).room_id
 
     def change(room: Room, flow: RoomFlow, rituals: list[Ritual]) -> None:
-        done = db.session.scalar(select(ProcessedAction).where(
-            ProcessedAction.member_id == member_id, ProcessedAction.action_id == action_id))
+        done = db.session.scalar(
+            select(ProcessedAction).where(
+                ProcessedAction.member_id == member_id, ProcessedAction.action_id == action_id
+            )
+        )
         if done is not None:
             raise _Duplicate(done.seq)
         actor = Actor(member_id, is_facilitator=room.facilitator_id == member_id)
@@ -215,8 +230,9 @@ def execute(member_id: int, command: str, args: Mapping[str, Any], action_id: st
         else:
             flow.require_step(args["step"])
             _step_command(rituals[flow.step_index], actor, command, args)
-        db.session.add(ProcessedAction(room_id=room.id, member_id=member_id,
-                                       action_id=action_id, seq=room.seq))
+        db.session.add(
+            ProcessedAction(room_id=room.id, member_id=member_id, action_id=action_id, seq=room.seq)
+        )
 
     try:
         return _change(room_id, member_id, change)
@@ -229,8 +245,14 @@ def execute(member_id: int, command: str, args: Mapping[str, Any], action_id: st
         return snapshot(member_id, duplicate=True)
 
 
-def _room_command(room: Room, flow: RoomFlow, rituals: list[Ritual], actor: Actor,
-                  command: str, args: Mapping[str, Any]) -> None:
+def _room_command(
+    room: Room,
+    flow: RoomFlow,
+    rituals: list[Ritual],
+    actor: Actor,
+    command: str,
+    args: Mapping[str, Any],
+) -> None:
     """Apply a command that drives the room itself."""
     now = time.time()
     before = flow.step_index
@@ -389,8 +411,13 @@ def snapshot(member_id: int, duplicate: bool = False) -> Outcome:
     member = db.session.get_one(Member, member_id)
     room = db.session.get_one(Room, member.room_id, populate_existing=True)
     flow, rituals = load_flow(room), load_rituals(room)
-    outcome = Outcome(room_id=room.id, seq=room.seq, public=public_view(room, flow, rituals),
-                      private=private_view(room, rituals, member_id), duplicate=duplicate)
+    outcome = Outcome(
+        room_id=room.id,
+        seq=room.seq,
+        public=public_view(room, flow, rituals),
+        private=private_view(room, rituals, member_id),
+        duplicate=duplicate,
+    )
     db.session.rollback()
     return outcome
 

@@ -18,8 +18,9 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 @bp.errorhandler(RitualError)
 def refused(error: RitualError):
     """Turn a domain error into a 400 with a translated message."""
-    return jsonify(error={"code": error.code,
-                          "message": message_for(error.code, **error.params)}), 400
+    return jsonify(
+        error={"code": error.code, "message": message_for(error.code, **error.params)}
+    ), 400
 
 
 def body() -> dict:
@@ -56,6 +57,7 @@ def create_room(key: str):
 def join_room(code: str):
     """Join a room with a display name; returns the member id and token."""
     room = rooms.room_by_code(code) or abort(404)
-    member, token = rooms.join_room(room, body().get("display_name"),
-                                    current_app.config["MAX_ROOM_MEMBERS"])
+    member, token = rooms.join_room(
+        room, body().get("display_name"), current_app.config["MAX_ROOM_MEMBERS"]
+    )
     return jsonify(member_id=member.id, token=token), 201

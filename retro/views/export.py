@@ -9,6 +9,7 @@ from flask_babel import format_datetime, gettext
 from retro.client_text import SCALE_LABELS
 from retro.prompts import prompt_text
 
+
 def md_escape(text: str) -> str:
     """Escape Markdown syntax in user text so that it renders as typed."""
     out = []
@@ -56,7 +57,9 @@ def _step_lines(number: int, step: dict[str, Any], names: dict[int, str]) -> lis
     if results and results.get("ready"):
         lines.append(gettext("Anonymous scales (%(count)s answers):", count=results["count"]))
         lines.append("")
-        lines.append("| " + gettext("Scale") + " | 1 | 2 | 3 | 4 | 5 | " + gettext("Average") + " |")
+        lines.append(
+            "| " + gettext("Scale") + " | 1 | 2 | 3 | 4 | 5 | " + gettext("Average") + " |"
+        )
         lines.append("|---|---|---|---|---|---|---|")
         for scale, data in results["scales"].items():
             dist = " | ".join(str(n) for n in data["distribution"])

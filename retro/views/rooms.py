@@ -48,16 +48,23 @@ def show(code: str):
     member = current_member(room)
     if member is not None:
         prompts = {p.id: str(p.text) for p in BY_ID.values()}
-        return render_template("room.html", room=room, member=member, share=share_url(code),
-                               catalog=client_catalog(), prompts=prompts)
+        return render_template(
+            "room.html",
+            room=room,
+            member=member,
+            share=share_url(code),
+            catalog=client_catalog(),
+            prompts=prompts,
+        )
     if room.status == "ended":
         return redirect(url_for("rooms.summary", code=code))
     form = JoinForm()
     error = None
     if form.validate_on_submit():
         try:
-            _member, token = rooms.join_room(room, form.display_name.data,
-                                             current_app.config["MAX_ROOM_MEMBERS"])
+            _member, token = rooms.join_room(
+                room, form.display_name.data, current_app.config["MAX_ROOM_MEMBERS"]
+            )
         except RitualError as exc:
             error = message_for(exc.code, **exc.params)
         else:
@@ -72,18 +79,21 @@ def qr(code: str):
     """Return the QR code of the room's share link as SVG."""
     rooms.room_by_code(code) or abort(404)
     out = io.BytesIO()
-    segno.make(share_url(code), error="m").save(out, kind="svg", scale=6, border=2,
-                                               xmldecl=False, title="QR")
-    return Response(out.getvalue(), mimetype="image/svg+xml",
-                    headers={"Cache-Control": "public, max-age=3600"})
+    segno.make(share_url(code), error="m").save(
+        out, kind="svg", scale=6, border=2, xmldecl=False, title="QR"
+    )
+    return Response(
+        out.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=3600"}
+    )
 
 
 @bp.get("/<code>/summary")
 def summary(code: str):
     """Show the read-only summary of a room."""
     room = rooms.room_by_code(code) or abort(404)
-    return render_template("summary.html", **rooms.summary(room), prompts=BY_ID,
-                           scale_labels=SCALE_LABELS)
+    return render_template(
+        "summary.html", **rooms.summary(room), prompts=BY_ID, scale_labels=SCALE_LABELS
+    )
 
 
 @bp.get("/<code>/summary.md")
@@ -92,5 +102,8 @@ def export(code: str):
     room = rooms.room_by_code(code) or abort(404)
     text = summary_markdown(rooms.summary(room))
     filename = f"retro-{room.created_at:%Y-%m-%d}-{room.code}.md"
-    return Response(text, mimetype="text/markdown; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        text,
+        mimetype="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

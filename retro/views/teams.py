@@ -32,5 +32,6 @@ def show(key: str):
         remember_membership(room.code, token)
         return redirect(url_for("rooms.show", code=room.code))
     status = 400 if form.errors else 200
-    return render_template("team.html", team=team, form=form,
-                           created=request.args.get("created")), status
+    return render_template(
+        "team.html", team=team, form=form, created=request.args.get("created")
+    ), status
