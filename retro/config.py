@@ -116,8 +116,10 @@ def load_config(
         "BABEL_DEFAULT_LOCALE": "en",
         "LANGUAGES": ("en", "nl"),
         "WTF_CSRF_TIME_LIMIT": None,
-        "PRESENCE_TIMEOUT": 90,
-        "PRESENCE_HEARTBEAT": 30,
+        # A socket whose process sent no heartbeat for this long counts as gone.
+        "PRESENCE_TIMEOUT": int(environ.get("RETRO_PRESENCE_TIMEOUT", "90")),
+        "PRESENCE_HEARTBEAT": int(environ.get("RETRO_PRESENCE_HEARTBEAT", "30")),
+        "PRESENCE_UPKEEP": env != "testing",
         "TESTING": env == "testing",
         "DEBUG": environ.get("RETRO_DEBUG") == "1",
     }

@@ -54,6 +54,7 @@ class RoomNamespace(Namespace):
 
     def on_connect(self, auth: Any = None) -> None:
         """Bind the socket to a member (token or session), then send a full snapshot."""
+        ensure_background_tasks(current_app._get_current_object())
         member = _identify(auth)
         if member is None:
             raise ConnectionRefusedError(
@@ -153,9 +154,11 @@ def _presence_loop(app: Flask) -> None:
                 log.exception("presence upkeep failed")
 
 
-def start_background_tasks(app: Flask) -> None:
-    """Start the presence upkeep; called by the server entry point, not by tests."""
-    socketio.start_background_task(_presence_loop, app)
+def ensure_background_tasks(app: Flask) -> None:
+    """Start the presence upkeep once per process (not under in-process tests)."""
+    if app.config["PRESENCE_UPKEEP"] and not app.extensions.get("retro_presence_upkeep"):
+        app.extensions["retro_presence_upkeep"] = True
+        socketio.start_background_task(_presence_loop, app)
 
 
 def init_app(app: Flask) -> None:
