@@ -13,7 +13,7 @@ def create_app(config: dict[str, Any] | None = None):
     """
     from flask import Flask
 
-    from retro import cli, extensions, i18n, sockets
+    from retro import cli, extensions, i18n, security, sockets
     from retro.config import load_config
     from retro.views import api, health, home, rooms, teams
 
@@ -28,6 +28,7 @@ def create_app(config: dict[str, Any] | None = None):
 
     extensions.init_app(app)
     i18n.init_app(app)
+    security.init_app(app)
     for blueprint in (home.bp, teams.bp, rooms.bp, api.bp, health.bp):
         app.register_blueprint(blueprint)
     extensions.csrf.exempt(api.bp)

@@ -1,0 +1,46 @@
+// Progressive enhancement of the server-rendered forms: copy buttons and the agenda builder.
+import { h, wireCopyButtons } from "./dom.js";
+
+wireCopyButtons();
+
+const builder = document.querySelector(".agenda-builder");
+if (builder) {
+  const rows = [...builder.querySelectorAll(".agenda-row")];
+
+  const sync = (row) => {
+    const kind = row.querySelector(".step-kind").value;
+    const prompt = row.querySelector(".prompt-select");
+    row.dataset.kind = kind;
+    row.querySelector(".checkin-only").hidden = kind !== "checkin";
+    row.querySelector(".custom-prompt").hidden = !prompt || prompt.value !== "custom";
+  };
+
+  const addButton = h("button", { type: "button", class: "button ghost add-step" },
+    builder.dataset.addLabel || "+");
+  const refresh = () => {
+    // Show every chosen row plus the rows in between; hide trailing unused rows.
+    let last = 0;
+    rows.forEach((row, i) => { if (row.querySelector(".step-kind").value) last = i; });
+    rows.forEach((row, i) => { if (i > last && !row.dataset.revealed) row.hidden = true; });
+    addButton.hidden = rows.every((row) => !row.hidden);
+  };
+
+  rows.forEach((row) => {
+    row.querySelector(".step-kind").addEventListener("change", () => sync(row));
+    row.querySelector(".prompt-select")?.addEventListener("change", () => sync(row));
+    sync(row);
+  });
+  addButton.addEventListener("click", () => {
+    const next = rows.find((row) => row.hidden);
+    if (!next) return;
+    next.hidden = false;
+    next.dataset.revealed = "1";
+    const select = next.querySelector(".step-kind");
+    if (!select.value) select.value = "checkin";
+    sync(next);
+    select.focus();
+    refresh();
+  });
+  builder.querySelector(".agenda-rows").after(addButton);
+  refresh();
+}
