@@ -77,15 +77,25 @@ class ScaleTally:
                 raise RitualError("invalid_value")
             if not SCALE_MIN <= value <= SCALE_MAX:
                 raise RitualError("invalid_value")
+        # Every scale at once: a scale answered by fewer people than the
+        # others could show one person's value inside a "ready" aggregate.
+        if set(values) != set(self.scales):
+            raise RitualError("incomplete_scales")
         for scale, value in values.items():
             self.counts[scale][value - SCALE_MIN] += 1
         self.responders.append(member_id)
 
-    def view(self) -> dict[str, Any]:
-        """Return the team aggregate, or only that it is not ready below the minimum."""
+    def view(self, revealed: bool) -> dict[str, Any]:
+        """Return the team aggregate once revealed and answered by enough people.
+
+        Results are published once, at the reveal, after which the scales close:
+        a live-updating aggregate would give away each later answer by difference.
+        Before that, clients learn only whether enough people answered.
+        """
         answered = len(self.responders)
-        if answered < MIN_AGGREGATE:
-            return {"ready": False, "needed": MIN_AGGREGATE}
+        enough = answered >= MIN_AGGREGATE
+        if not revealed or not enough:
+            return {"ready": False, "revealed": revealed, "enough": enough, "needed": MIN_AGGREGATE}
         scales = {}
         for scale in self.scales:
             dist = self.counts[scale]
@@ -96,7 +106,7 @@ class ScaleTally:
                 "count": total,
                 "average": round(mean, 2) if mean is not None else None,
             }
-        return {"ready": True, "count": answered, "scales": scales}
+        return {"ready": True, "revealed": True, "count": answered, "scales": scales}
 
     def to_state(self) -> dict[str, Any]:
         """Serialise to JSON-ready data."""

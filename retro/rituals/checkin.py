@@ -134,18 +134,23 @@ class CheckInRound:
         self._advance()
 
     def reveal(self, actor: Actor) -> None:
-        """Show every simultaneous answer to the room (facilitator only)."""
+        """Show the hidden answers and the scale results, and close the scales.
+
+        In round mode answers are public already, so only the scales are revealed.
+        """
         require_facilitator(actor)
         self._require_started()
-        if self.mode != "simultaneous":
+        if self.mode != "simultaneous" and not self.tally.scales:
             raise RitualError("not_simultaneous_mode")
         if self.revealed:
             raise RitualError("already_revealed")
         self.revealed = True
 
     def rate(self, actor: Actor, values: Mapping[str, Any]) -> None:
-        """Record the actor's anonymous scale answers."""
+        """Record the actor's anonymous scale answers (until the reveal)."""
         self._require_started()
+        if self.tally.scales and self.revealed:
+            raise RitualError("scales_closed")
         self.tally.rate(actor.member_id, values)
 
     # -- views -------------------------------------------------------------
@@ -168,7 +173,7 @@ class CheckInRound:
             "answers": {str(m): t for m, t in self.answers.items()} if visible else {},
             "revealed": self.revealed,
             "scales": list(self.tally.scales),
-            "scale_results": self.tally.view() if self.tally.scales else None,
+            "scale_results": self.tally.view(self.revealed) if self.tally.scales else None,
         }
 
     def private_view(self, member_id: int) -> dict[str, Any]:
@@ -188,10 +193,10 @@ class CheckInRound:
             "prompt_id": self.prompt_id,
             "mode": self.mode,
             "started": self.started,
-            "order": self.order,
+            "order": list(self.order),
             "speaker": self.speaker,
-            "heard": self.heard,
-            "passed": self.passed,
+            "heard": list(self.heard),
+            "passed": list(self.passed),
             "answers": {str(m): t for m, t in self.answers.items()},
             "revealed": self.revealed,
             "tally": self.tally.to_state(),

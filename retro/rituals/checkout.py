@@ -46,7 +46,8 @@ class CheckOut:
         """Record the actor's word (a short phrase at most)."""
         self._require_started()
         word = clean_text(text, WORD_LIMIT)
-        if "\n" in word:
+        # Any line break (also a lone \r or U+2028) would break the one-line word lists.
+        if len(word.splitlines()) > 1:
             raise RitualError("one_line")
         if actor.member_id in self.passed:
             self.passed.remove(actor.member_id)
@@ -73,8 +74,10 @@ class CheckOut:
         self.revealed = True
 
     def rate(self, actor: Actor, values: Mapping[str, Any]) -> None:
-        """Record the actor's anonymous ROTI."""
+        """Record the actor's anonymous ROTI (until the reveal)."""
         self._require_started()
+        if self.revealed:
+            raise RitualError("scales_closed")
         self.roti.rate(actor.member_id, values)
 
     def public_view(self) -> dict[str, Any]:
@@ -87,7 +90,7 @@ class CheckOut:
             "answers": {str(m): w for m, w in self.words.items()} if self.revealed else {},
             "revealed": self.revealed,
             "scales": ["roti"],
-            "scale_results": self.roti.view(),
+            "scale_results": self.roti.view(self.revealed),
         }
 
     def private_view(self, member_id: int) -> dict[str, Any]:
@@ -103,7 +106,7 @@ class CheckOut:
         return {
             "started": self.started,
             "words": {str(m): w for m, w in self.words.items()},
-            "passed": self.passed,
+            "passed": list(self.passed),
             "revealed": self.revealed,
             "roti": self.roti.to_state(),
         }

@@ -43,6 +43,7 @@ class RoomFlow:
     def start(self, actor: Actor) -> None:
         """Leave the lobby and open the first step."""
         require_facilitator(actor)
+        self._require_open()
         if self.status != "lobby":
             raise RitualError("already_started")
         if self.step_count == 0:
@@ -104,10 +105,15 @@ class RoomFlow:
         """Add `seconds` to the running timer (or restart an expired one)."""
         self._require_running(actor)
         seconds = _timer_seconds(seconds)
-        if self.timer.ends_at is None:
+        ends_at = self.timer.ends_at
+        if ends_at is None:
             raise RitualError("timer_not_running")
-        base = max(self.timer.ends_at, now)
-        self.timer = Timer(ends_at=base + seconds, duration=self.timer.duration + seconds)
+        if ends_at <= now:  # expired: a fresh countdown of `seconds`
+            self.timer = Timer(ends_at=now + seconds, duration=seconds)
+        else:
+            self.timer = Timer(
+                ends_at=ends_at + seconds, duration=self.timer.duration + seconds
+            )
 
     def timer_stop(self, actor: Actor) -> None:
         """Stop the step timer."""

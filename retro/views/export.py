@@ -53,7 +53,7 @@ def _step_lines(number: int, step: dict[str, Any], names: dict[int, str]) -> lis
         lines += [gettext("Answers were not revealed."), ""]
     elif not step.get("started"):
         lines += [gettext("This step was not reached."), ""]
-    results = step.get("scale_results")
+    results = step.get("scale_results") if step.get("started") else None
     if results and results.get("ready"):
         lines.append(gettext("Anonymous scales (%(count)s answers):", count=results["count"]))
         lines.append("")
@@ -65,6 +65,8 @@ def _step_lines(number: int, step: dict[str, Any], names: dict[int, str]) -> lis
             dist = " | ".join(str(n) for n in data["distribution"])
             lines.append(f"| {SCALE_LABELS[scale]} | {dist} | {data['average']} |")
         lines.append("")
+    elif results is not None and not results.get("revealed"):
+        lines += [gettext("The scale results were not revealed."), ""]
     elif results is not None:
         lines += [gettext("Fewer than 3 people answered the scales, so no results are shown."), ""]
     return lines

@@ -55,6 +55,7 @@ def show(code: str):
             share=share_url(code),
             catalog=client_catalog(),
             prompts=prompts,
+            projector=request.args.get("view") == "projector",
         )
     if room.status == "ended":
         return redirect(url_for("rooms.summary", code=code))

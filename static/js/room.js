@@ -13,6 +13,7 @@ const ctx = {
   state: null,
   me: null,
   memberId: Number(root.dataset.member),
+  projector: root.dataset.view === "projector",
   clockOffset: 0,
   send,
   name: (id) => ctx.state?.members.find((m) => m.id === id)?.name ?? "?",
@@ -160,12 +161,13 @@ function renderPeople(s) {
   fill($("people"), s.members.map((m) => h("li", { class: m.online ? "online" : "offline" },
     h("span", { class: "dot", "aria-hidden": "true" }),
     h("span", { class: "person-name", text: m.name }),
-    m.id === ctx.memberId ? h("span", { class: "tag", text: T.you }) : null,
+    m.id === ctx.memberId && !ctx.projector ? h("span", { class: "tag", text: T.you }) : null,
     m.id === s.room.facilitator_id ? h("span", { class: "tag fac", text: T.facilitator }) : null,
     h("span", { class: "visually-hidden", text: `, ${m.online ? T.online : T.offline}` }),
   )));
   const facilitator = s.members.find((m) => m.id === s.room.facilitator_id);
-  const canClaim = s.room.status !== "ended" && !ctx.isFacilitator() && !facilitator?.online;
+  const canClaim = s.room.status !== "ended" && !ctx.isFacilitator() && !facilitator?.online
+    && !ctx.projector;
   fill($("claim"), canClaim ? h("div", { class: "claim" },
     h("p", { class: "hint", text: T.claim_help }),
     h("button", { type: "button", class: "button", onclick: () => send("claim") }, T.claim),
@@ -184,7 +186,7 @@ function renderAgenda(s) {
 
 function renderFacilitation(s) {
   const panel = $("facilitation");
-  const show = ctx.isFacilitator() && s.room.status !== "ended";
+  const show = ctx.isFacilitator() && s.room.status !== "ended" && !ctx.projector;
   panel.hidden = !show;
   if (!show) return;
   const body = $("facilitation-body");

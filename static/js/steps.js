@@ -45,12 +45,23 @@ function keyed(el, key, build) {
   fill(el, build());
 }
 
+/** Like `keyed`, for the forms a participant fills in; the projector shows none. */
+function form(ctx, el, key, build) {
+  if (ctx.projector) return fill(el);
+  return keyed(el, key, build);
+}
+
 function renderLobby(stage, ctx) {
   stage.dataset.key = "lobby";
-  const fac = ctx.isFacilitator();
+  const fac = ctx.isFacilitator() && !ctx.projector;
+  const qr = document.getElementById("room").dataset.qr;
   fill(stage,
     h("h2", { id: "stage-title", text: ctx.T.lobby_title }),
-    h("p", { class: "lead", text: fac ? ctx.T.lobby_facilitator : ctx.T.lobby_member }),
+    h("p", { class: "lead", text: ctx.projector ? ctx.T.lobby_projector
+      : fac ? ctx.T.lobby_facilitator : ctx.T.lobby_member }),
+    ctx.projector ? h("figure", { class: "projector-qr" },
+      h("img", { src: qr, alt: ctx.T.qr_alt, width: 320, height: 320 }),
+      h("figcaption", { class: "mono", text: document.getElementById("share-link").value })) : null,
     fac ? h("button", { type: "button", class: "button primary big",
       onclick: () => ctx.send("start") }, ctx.T.start) : null);
 }
@@ -82,7 +93,7 @@ function renderRound(parts, ctx) {
       ? h("p", { class: "hint", text: format(T.not_heard, {
         names: step.waiting.map((id) => ctx.name(id)).join(", ") }) }) : null);
 
-  keyed(parts.form, JSON.stringify([index, speaking, inOrder && !done, ctx.isFacilitator(),
+  form(ctx, parts.form, JSON.stringify([index, speaking, inOrder && !done, ctx.isFacilitator(),
     step.speaker, mine.answer !== null]), () => {
     const items = [];
     if (speaking) {
@@ -137,10 +148,10 @@ function renderWriting(parts, ctx) {
     step.answered.length ? h("ul", { class: "chips", "aria-label": T.answered_by.replace(/%\(names\)s/, "") },
       step.answered.map((id) => h("li", { text: ctx.name(id) }))) : null,
     !step.revealed ? h("p", { class: "hint", text: T.hidden_until_reveal }) : null,
-    !step.revealed && ctx.isFacilitator() ? h("button", { type: "button", class: "button primary",
+    !step.revealed && ctx.isFacilitator() && !ctx.projector ? h("button", { type: "button", class: "button primary",
       onclick: () => ctx.send("reveal", { step: index }) }, T.reveal) : null);
 
-  keyed(parts.form, JSON.stringify([index, mine.passed, mine.answer]), () => {
+  form(ctx, parts.form, JSON.stringify([index, mine.passed, mine.answer]), () => {
     const field = checkout
       ? h("input", { id: "answer", type: "text", maxlength: 40, autocomplete: "off" })
       : h("textarea", { id: "answer", rows: 3, maxlength: 1000 });
@@ -182,12 +193,15 @@ function renderScales(parts, ctx) {
     return;
   }
   const checkout = step.kind === "checkout";
-  keyed(parts.scales, JSON.stringify([index, mine.rated]), () => {
+  const results = step.scale_results;
+  form(ctx, parts.scales, JSON.stringify([index, mine.rated, results.revealed]), () => {
     if (mine.rated) return h("p", { class: "hint", text: T.scales_sent });
+    if (results.revealed) return h("p", { class: "hint", text: T.scales_closed });
     const groups = step.scales.map((scale) => h("fieldset", { class: "scale" },
       h("legend", { text: T[`scale_${scale}`] }),
       h("div", { class: "scale-options" }, [1, 2, 3, 4, 5].map((n) => h("label", { class: "scale-option" },
-        h("input", { type: "radio", name: `scale-${scale}`, value: n }), h("span", { text: n }))))));
+        h("input", { type: "radio", name: `scale-${scale}`, value: n, required: true }),
+        h("span", { text: n }))))));
     return h("form", { class: "scales-form", onsubmit: (e) => {
       e.preventDefault();
       const values = {};
@@ -195,7 +209,7 @@ function renderScales(parts, ctx) {
         const picked = e.target.querySelector(`input[name="scale-${scale}"]:checked`);
         if (picked) values[scale] = Number(picked.value);
       }
-      if (Object.keys(values).length) ctx.send("rate", { step: index, values });
+      ctx.send("rate", { step: index, values });
     } },
     checkout ? null : h("h3", { text: T.scales_title }),
     h("p", { class: "hint", text: checkout ? T.roti_help : T.scales_help }),
@@ -203,8 +217,15 @@ function renderScales(parts, ctx) {
     h("button", { type: "submit", class: "button" }, T.send_scales));
   });
 
-  const results = step.scale_results;
-  fill(parts.results, !results?.ready ? h("p", { class: "hint", text: T.scales_waiting }) : [
+  const revealButton = step.kind === "checkin" && step.mode === "round" && !results.revealed
+    && ctx.isFacilitator() && !ctx.projector;
+  const waiting = results.revealed ? T.scales_too_few
+    : results.enough ? T.scales_enough : T.scales_waiting;
+  fill(parts.results, !results.ready ? [
+    h("p", { class: "hint", text: waiting }),
+    revealButton ? h("button", { type: "button", class: "button",
+      onclick: () => ctx.send("reveal", { step: index }) }, T.reveal_scales) : null,
+  ] : [
     h("h3", { text: format(T.scales_results, { count: results.count }) }),
     Object.entries(results.scales).map(([scale, data]) => {
       const most = Math.max(1, ...data.distribution);
