@@ -93,7 +93,7 @@ TEXTS = {
     "facilitation": _("Facilitation"),
     "joined": _("%(name)s joined"),
     "went_offline": _("%(name)s went offline"),
-    "now_facilitating": _("%(name)s now facilitates"),
+    "now_facilitating": _("%(name)s is now the facilitator"),
     "you_facilitate": _("You now facilitate this room."),
     "step_changed": _("Now: step %(n)s, %(kind)s"),
     "answer_from": _("%(name)s answered"),

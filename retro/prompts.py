@@ -42,11 +42,11 @@ PROMPTS: tuple[Prompt, ...] = (
         "autonomy",
         _("Where did you feel free to choose your own way this week?"),
     ),
-    Prompt("autonomy-say", "autonomy", _("On what would you like more say in how we work?")),
+    Prompt("autonomy-say", "autonomy", _("What would you like to have more say in about how we work?")),
     Prompt(
         "autonomy-decide",
         "autonomy",
-        _("Which decision did you take on your own lately, and how did it feel?"),
+        _("Which decision did you make on your own lately, and how did it feel?"),
     ),
     Prompt(
         "autonomy-constraint",
@@ -58,7 +58,7 @@ PROMPTS: tuple[Prompt, ...] = (
         "autonomy",
         _("If you had a free afternoon for work, what would you spend it on?"),
     ),
-    Prompt("competence-proud", "competence", _("What are you proud of since we last met?")),
+    Prompt("competence-proud", "competence", _("What have you been proud of since we last met?")),
     Prompt(
         "competence-learned", "competence", _("What did you learn recently, at work or elsewhere?")
     ),
@@ -108,7 +108,7 @@ PROMPTS: tuple[Prompt, ...] = (
     Prompt("purpose-hope", "purpose", _("What do you hope we will have achieved in three months?")),
     Prompt("light-word", "light", _("Describe your week in one word.")),
     Prompt("light-song", "light", _("Which song fits your mood today?")),
-    Prompt("light-highlow", "light", _("What was your high and your low since we last met?")),
+    Prompt("light-highlow", "light", _("What has been your high and your low since we last met?")),
     Prompt("light-small", "light", _("What small thing made you smile lately?")),
     Prompt("light-superpower", "light", _("Which superpower would help you most this week?")),
     Prompt("light-snack", "light", _("What would you bring to share if we met in person today?")),
