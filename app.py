@@ -1,16 +1,21 @@
 """Entry point: patch the async library first, then create the app and serve it."""
 
+import sys
+
 from retro.config import async_mode
 
 ASYNC_MODE = async_mode()
-if ASYNC_MODE == "gevent":
-    from gevent import monkey
+# Flask's own CLI (`flask db upgrade`) has imported Flask already and needs no
+# async server: patching that late only makes eventlet print tracebacks.
+if "flask" not in sys.modules:
+    if ASYNC_MODE == "gevent":
+        from gevent import monkey
 
-    monkey.patch_all()
-elif ASYNC_MODE == "eventlet":
-    import eventlet
+        monkey.patch_all()
+    elif ASYNC_MODE == "eventlet":
+        import eventlet
 
-    eventlet.monkey_patch()
+        eventlet.monkey_patch()
 
 from retro import create_app  # noqa: E402  (must come after patching)
 from retro.config import server_address  # noqa: E402

@@ -24,7 +24,8 @@ wireCopyButtons(root);
 
 // -- the connection ---------------------------------------------------------
 
-const socket = io({ auth: { room: root.dataset.code } });
+// WebSocket-only deployments (no sticky sessions) must not start with long-polling.
+const socket = io({ auth: { room: root.dataset.code }, transports: root.dataset.transports.split(",") });
 
 socket.on("connect", () => setConnection("connected", T.connected));
 socket.on("disconnect", () => setConnection("lost", T.reconnecting));
