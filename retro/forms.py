@@ -9,6 +9,7 @@ from wtforms import (
     Form,
     FormField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -40,12 +41,17 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-def prompt_choices() -> list[tuple[str, object]]:
+def choices(*pairs: tuple[str, object]) -> list[SelectChoice]:
+    """Return (value, label) pairs as WTForms choices (plain tuples are deprecated)."""
+    return [SelectChoice(value, label) for value, label in pairs]  # type: ignore[arg-type]
+
+
+def prompt_choices() -> list[SelectChoice]:
     """Return the prompt library as choices, grouped by theme, then 'write your own'."""
-    choices: list[tuple[str, object]] = []
+    pairs: list[tuple[str, object]] = []
     for theme, label in THEMES.items():
-        choices += [(p.id, f"{label}: {p.text}") for p in PROMPTS if p.theme == theme]
-    return [*choices, (CUSTOM, _("Write my own prompt…"))]
+        pairs += [(p.id, f"{label}: {p.text}") for p in PROMPTS if p.theme == theme]
+    return choices(*pairs, (CUSTOM, _("Write my own prompt…")))
 
 
 class StepForm(Form):
@@ -53,33 +59,32 @@ class StepForm(Form):
 
     kind = SelectField(
         _("Step"),
-        choices=[
+        choices=choices(
             ("", _("— none —")),
             ("checkin", _("Check-in round")),
             ("checkout", _("Check-out")),
-        ],
+        ),
         default="",
     )
     prompt_id = SelectField(_("Prompt"), choices=prompt_choices, default=PROMPTS[0].id)
-    custom_prompt = TextAreaField(
-        _("Your own prompt"), validators=[Optional(), Length(max=PROMPT_LIMIT)]
-    )
+    # No Optional() here: it would stop the chain before validate_custom_prompt runs.
+    custom_prompt = TextAreaField(_("Your own prompt"), validators=[Length(max=PROMPT_LIMIT)])
     mode = RadioField(
         _("Mode"),
-        choices=[
+        choices=choices(
             ("round", _("Round: a talking stick in a random order")),
             ("simultaneous", _("Simultaneous: everyone writes, hidden until revealed")),
-        ],
+        ),
         default="round",
     )
     scales = MultiCheckboxField(
         _("Anonymous 1–5 scales"),
-        choices=[
+        choices=choices(
             ("energy", _("Energy")),
             ("autonomy", _("Autonomy")),
             ("competence", _("Competence")),
             ("relatedness", _("Relatedness")),
-        ],
+        ),
         default=[],
     )
 
@@ -90,7 +95,7 @@ class StepForm(Form):
             and self.prompt_id.data == CUSTOM
             and not (field.data or "").strip()
         ):
-            raise ValidationError(_("Write your prompt, or pick one from the library."))
+            raise ValidationError(str(_("Write your prompt, or pick one from the library.")))
 
     def spec(self) -> dict[str, object] | None:
         """Return this row as an agenda entry, or None when the row is unused."""
@@ -126,7 +131,8 @@ class StartRoomForm(FlaskForm):
     def validate_steps(self, field: FieldList) -> None:
         """Require at least one step."""
         if not self.agenda():
-            raise ValidationError(_("Add at least one step to the agenda."))
+            # A plain str: the template shows the list's own errors with `is string`.
+            raise ValidationError(str(_("Add at least one step to the agenda.")))
 
     def with_default_agenda(self) -> StartRoomForm:
         """Pre-fill a check-in round followed by a check-out."""

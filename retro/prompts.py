@@ -42,7 +42,9 @@ PROMPTS: tuple[Prompt, ...] = (
         "autonomy",
         _("Where did you feel free to choose your own way this week?"),
     ),
-    Prompt("autonomy-say", "autonomy", _("What would you like to have more say in about how we work?")),
+    Prompt(
+        "autonomy-say", "autonomy", _("What would you like to have more say in about how we work?")
+    ),
     Prompt(
         "autonomy-decide",
         "autonomy",

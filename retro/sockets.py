@@ -77,7 +77,14 @@ class RoomNamespace(Namespace):
 
     def trigger_event(self, event: str, *args: Any) -> Any:
         """Route every other event, known or not, through `_command`."""
-        if event in ("connect", "disconnect"):
+        # A client may emit an ordinary event named "connect" or "disconnect". The real
+        # ones arrive while the socket is still connecting or already disconnecting,
+        # which is when the manager reports it as not connected (with always_connect
+        # left off, its default).
+        sid = args[0] if args else None
+        if event in ("connect", "disconnect") and not self.server.manager.is_connected(
+            sid, self.namespace
+        ):
             return super().trigger_event(event, *args)
         return self.socketio._handle_event(self._command, event, self.namespace, *args)
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from retro import create_app
 from retro.extensions import db, socketio
+from retro.models import ProcessedAction, Room
 from retro.services import rooms
 
 REQUIRE_SERVICES = os.environ.get("RETRO_REQUIRE_SERVICES") == "1"
@@ -100,3 +103,84 @@ def make_socket(app):
     for sock in opened:
         if sock.is_connected():
             sock.disconnect()
+
+
+@pytest.fixture
+def make_member(app):
+    """Return a factory of members joining a room: (member, token)."""
+
+    def make(room, name: str = "Ann"):
+        return rooms.join_room(room, name, app.config["MAX_ROOM_MEMBERS"])
+
+    return make
+
+
+@pytest.fixture
+def act(app):
+    """Return a function that runs one command for a member, with a fresh action id."""
+
+    def run(member_id: int, command: str, action_id: str | None = None, **args):
+        return rooms.execute(member_id, command, args, action_id or uuid.uuid4().hex)
+
+    return run
+
+
+@pytest.fixture
+def make_connection(app):
+    """Return a factory of open sockets recorded without Socket.IO: returns the sid."""
+
+    def make(member_id: int, server_id: str = "test-server") -> str:
+        sid = uuid.uuid4().hex
+        rooms.connect(member_id, sid, server_id, "en")
+        return sid
+
+    return make
+
+
+@pytest.fixture
+def stored_room(app):
+    """Return a function that reads back everything stored about a room."""
+
+    def read(room) -> dict:
+        db.session.expire_all()
+        fresh = db.session.get_one(Room, room.id)
+        return {
+            "seq": fresh.seq,
+            "status": fresh.status,
+            "step_index": fresh.step_index,
+            "facilitator_id": fresh.facilitator_id,
+            "timer": dict(fresh.timer or {}),
+            "steps": [dict(step.state) for step in fresh.steps],
+            "members": [(m.id, m.display_name) for m in fresh.members],
+            "actions": db.session.scalar(
+                select(func.count())
+                .select_from(ProcessedAction)
+                .where(ProcessedAction.room_id == room.id)
+            ),
+        }
+
+    return read
+
+
+@pytest.fixture
+def csrf_app(tmp_path):
+    """Return an app like `app` but with CSRF protection on, as in production.
+
+    Do not combine with `app`: both bind the one Socket.IO server.
+    """
+    app = create_app(
+        {
+            "RETRO_ENV": "testing",
+            "SECRET_KEY": "test-secret",
+            "INSTANCE_PATH": str(tmp_path),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'csrf.sqlite3'}",
+            "ASYNC_MODE": "threading",
+            "WTF_CSRF_ENABLED": True,
+            "SERVER_NAME": "localhost",
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()

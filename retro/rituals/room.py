@@ -111,9 +111,7 @@ class RoomFlow:
         if ends_at <= now:  # expired: a fresh countdown of `seconds`
             self.timer = Timer(ends_at=now + seconds, duration=seconds)
         else:
-            self.timer = Timer(
-                ends_at=ends_at + seconds, duration=self.timer.duration + seconds
-            )
+            self.timer = Timer(ends_at=ends_at + seconds, duration=self.timer.duration + seconds)
 
     def timer_stop(self, actor: Actor) -> None:
         """Stop the step timer."""

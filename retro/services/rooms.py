@@ -59,13 +59,17 @@ def build_step(spec: Mapping[str, Any]) -> Ritual:
     kind = spec.get("kind")
     if kind == "checkin":
         prompt_id = spec.get("prompt_id") or None
-        if prompt_id is not None and prompt_id not in BY_ID:
+        if prompt_id is not None and (not isinstance(prompt_id, str) or prompt_id not in BY_ID):
             raise RitualError("unknown_prompt")
+        scales = spec.get("scales") or []
+        # JSON may carry anything here; only a list of names can be checked against SCALES.
+        if not isinstance(scales, list) or not all(isinstance(s, str) for s in scales):
+            raise RitualError("unknown_scale")
         return CheckInRound.create(
             prompt=spec.get("prompt") or "",
             prompt_id=prompt_id,
             mode=spec.get("mode", "round"),
-            scales=list(spec.get("scales") or ()),
+            scales=scales,
         )
     if kind == "checkout":
         return CheckOut.create()
@@ -84,11 +88,13 @@ def create_room(
     if len(agenda) > MAX_STEPS:
         raise RitualError("agenda_too_long", limit=MAX_STEPS)
     rituals = [build_step(spec) for spec in agenda]
+    # Check the name before building rows: a half-built Room would linger in team.rooms.
+    name = _clean_name(facilitator_name)
     room = Room(team=team, title=(title or "").strip()[:120], timer={})
     for position, ritual in enumerate(rituals):
         room.steps.append(Step(position=position, kind=ritual.kind, state=ritual.to_state()))
     token = new_token(24)
-    member = Member(room=room, display_name=_clean_name(facilitator_name), token_hash=digest(token))
+    member = Member(room=room, display_name=name, token_hash=digest(token))
     db.session.add_all([room, member])
     db.session.flush()
     room.facilitator_id = member.id
@@ -224,6 +230,9 @@ def execute(member_id: int, command: str, args: Mapping[str, Any], action_id: st
         )
         if done is not None:
             raise _Duplicate(done.seq)
+        if flow.status == "ended":
+            # Read-only from here on, whoever asks and whatever the command.
+            raise RitualError("room_ended")
         actor = Actor(member_id, is_facilitator=room.facilitator_id == member_id)
         if command in ROOM_COMMANDS:
             _room_command(room, flow, rituals, actor, command, args)

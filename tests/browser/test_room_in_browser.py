@@ -34,9 +34,7 @@ def button(page: Page, name: str):
     return page.get_by_role("button", name=name, exact=True)
 
 
-def test_a_facilitator_and_two_members_run_a_check_in_round_and_a_check_out(
-    live_server, open_page
-):
+def test_a_facilitator_and_two_members_run_a_check_in_round_and_a_check_out(live_server, open_page):
     server = live_server()
     fien = open_page(server.url + "/")
     share = create_room(fien)
