@@ -7,7 +7,7 @@ VENDOR := static/vendor/socket.io/socket.io.min.js
 MO := retro/translations/nl/LC_MESSAGES/messages.mo
 export FLASK_APP := app.py
 
-.PHONY: run test install vendor translations lint format typecheck check clean \
+.PHONY: run test install vendor translations lint format typecheck clean \
         test-unit test-live test-browser messages
 
 $(STAMP): pyproject.toml

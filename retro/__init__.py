@@ -15,7 +15,7 @@ def create_app(config: dict[str, Any] | None = None):
 
     from retro import cli, extensions, i18n, security, sockets
     from retro.config import load_config
-    from retro.views import api, health, home, rooms, teams
+    from retro.views import api, errors, health, home, rooms, teams
 
     settings = load_config(overrides=config)
     app = Flask(
@@ -29,7 +29,7 @@ def create_app(config: dict[str, Any] | None = None):
     extensions.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
-    for blueprint in (home.bp, teams.bp, rooms.bp, api.bp, health.bp):
+    for blueprint in (home.bp, teams.bp, rooms.bp, api.bp, health.bp, errors.bp):
         app.register_blueprint(blueprint)
     extensions.csrf.exempt(api.bp)
     sockets.init_app(app)

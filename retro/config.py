@@ -33,7 +33,18 @@ def async_mode(environ: Mapping[str, str] | None = None) -> str:
 def server_address(environ: Mapping[str, str] | None = None) -> tuple[str, int]:
     """Return the (host, port) to listen on, from RETRO_HOST and RETRO_PORT."""
     environ = os.environ if environ is None else environ
-    return environ.get("RETRO_HOST", "127.0.0.1"), int(environ.get("RETRO_PORT", "5000"))
+    return environ.get("RETRO_HOST", "127.0.0.1"), _integer(environ, "RETRO_PORT", 5000)
+
+
+def _integer(environ: Mapping[str, str], name: str, default: int) -> int:
+    """Return a whole-number setting, with a clear message when it is not one."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
 
 
 def _secret_key(environ: Mapping[str, str], env: str, instance: Path) -> str:
@@ -49,8 +60,10 @@ def _secret_key(environ: Mapping[str, str], env: str, instance: Path) -> str:
     path = instance / "secret_key"
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        # Created readable by the owner only, from the first byte on.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
 
 
@@ -108,7 +121,9 @@ def load_config(
         ),
         "ALLOWED_ORIGINS": _origins(environ, host, port),
         "PUBLIC_URL": environ.get("RETRO_PUBLIC_URL", "").rstrip("/") or None,
-        "MAX_ROOM_MEMBERS": int(environ.get("RETRO_MAX_ROOM_MEMBERS", "200")),
+        "MAX_ROOM_MEMBERS": _integer(environ, "RETRO_MAX_ROOM_MEMBERS", 200),
+        # Forms and JSON bodies are small; refuse anything bigger before parsing it.
+        "MAX_CONTENT_LENGTH": 64 * 1024,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SECURE": environ.get("RETRO_SECURE_COOKIES") == "1",
@@ -116,9 +131,12 @@ def load_config(
         "BABEL_DEFAULT_LOCALE": "en",
         "LANGUAGES": ("en", "nl"),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Per process by default; a shared store (e.g. redis://) for several processes.
+        "RATELIMIT_STORAGE_URI": environ.get("RETRO_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": environ.get("RETRO_RATELIMIT", "1") != "0",
         # A socket whose process sent no heartbeat for this long counts as gone.
-        "PRESENCE_TIMEOUT": int(environ.get("RETRO_PRESENCE_TIMEOUT", "90")),
-        "PRESENCE_HEARTBEAT": int(environ.get("RETRO_PRESENCE_HEARTBEAT", "30")),
+        "PRESENCE_TIMEOUT": _integer(environ, "RETRO_PRESENCE_TIMEOUT", 45),
+        "PRESENCE_HEARTBEAT": _integer(environ, "RETRO_PRESENCE_HEARTBEAT", 15),
         "PRESENCE_UPKEEP": env != "testing",
         "TESTING": env == "testing",
         "DEBUG": environ.get("RETRO_DEBUG") == "1",

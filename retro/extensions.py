@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
@@ -33,6 +35,8 @@ migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 socketio = SocketIO()
+# HTTP rate limits; socket events have their own small limiter in sockets.py.
+limiter = Limiter(key_func=get_remote_address)
 
 # Engine.IO's default (1 MB) is far more than a text app needs.
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -55,6 +59,7 @@ def init_app(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", _migrations_dir())))
     csrf.init_app(app)
+    limiter.init_app(app)
 
 
 def _migrations_dir() -> str:

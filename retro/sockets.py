@@ -8,9 +8,10 @@ import uuid
 from collections import deque
 from typing import Any
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace, join_room
 
+from retro import memberships
 from retro.extensions import MAX_MESSAGE_BYTES, db, socketio
 from retro.i18n import current_locale
 from retro.messages import error_payload, message_for
@@ -36,9 +37,15 @@ def member_channel(member_id: int) -> str:
     return f"member:{member_id}"
 
 
-def broadcast(outcome: Outcome) -> None:
+def broadcast(outcome: Outcome, skip_sid: str | None = None) -> None:
     """Send a committed change to the room (public) and to the actor's tabs (private)."""
-    socketio.emit("state", outcome.public, to=room_channel(outcome.room_id), namespace="/")
+    socketio.emit(
+        "state",
+        outcome.public,
+        to=room_channel(outcome.room_id),
+        namespace="/",
+        skip_sid=skip_sid,
+    )
     if outcome.private is not None:
         socketio.emit(
             "me", outcome.private, to=member_channel(outcome.private["member_id"]), namespace="/"
@@ -57,16 +64,17 @@ class RoomNamespace(Namespace):
         ensure_background_tasks(current_app._get_current_object())
         member = _identify(auth)
         if member is None:
-            raise ConnectionRefusedError(
-                {"code": "unauthorized", "message": message_for("unauthorized")}
-            )
+            message = message_for("unauthorized")
+            # The client's connect_error gets `message`, and `data` with the code.
+            raise ConnectionRefusedError(message, {"code": "unauthorized", "message": message})
         outcome = rooms.connect(
             member.id, request.sid, current_app.config["SERVER_ID"], current_locale()
         )
         join_room(room_channel(outcome.room_id))
         join_room(member_channel(member.id))
         socketio.emit("snapshot", {**outcome.public, "me": outcome.private}, to=request.sid)
-        broadcast(Outcome(outcome.room_id, outcome.seq, outcome.public))
+        # The newcomer has it all in the snapshot; the others learn they are online.
+        broadcast(Outcome(outcome.room_id, outcome.seq, outcome.public), skip_sid=request.sid)
 
     def on_disconnect(self, reason: Any = None) -> None:
         """Forget the socket and tell the room who went offline."""
@@ -132,7 +140,7 @@ def _identify(auth: Any):
     if not isinstance(code, str) or len(code) > 64:
         return None
     if token is None:
-        token = (session.get("rooms") or {}).get(code)
+        token = memberships.token_for(code)
     if not isinstance(token, str) or len(token) > 128:
         return None
     return rooms.member_for_token(code, token)

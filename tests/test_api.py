@@ -164,3 +164,22 @@ def test_joining_an_unknown_room_is_not_found(client):
 def test_the_api_needs_no_csrf_token(csrf_app):
     response = csrf_app.test_client().post("/api/teams", json={"name": "The A-team"})
     assert response.status_code == 201
+
+
+def test_creating_teams_too_fast_is_refused_with_429_json(client):
+    answers = [client.post("/api/teams", json={"name": f"Team {n}"}) for n in range(21)]
+    assert [a.status_code for a in answers[:20]] == [201] * 20
+    assert answers[20].status_code == 429
+    assert answers[20].get_json()["error"]["code"] == "too_many_requests"
+
+
+def test_an_unknown_api_path_answers_json_404(client):
+    response = client.get("/api/nothing-here")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_a_body_over_64_kb_is_refused_before_it_is_read(client):
+    response = client.post("/api/teams", json={"name": "x" * (70 * 1024)})
+    assert response.status_code == 413
+    assert "shorter" in response.get_json()["error"]["message"]

@@ -133,13 +133,14 @@ def test_a_command_applies_once_per_action_id(make_room, make_connection, act, s
     assert state["actions"] == 1
 
 
-def test_a_duplicate_returns_the_current_state_for_a_catch_up(make_room, act):
+def test_a_duplicate_says_when_it_was_applied_and_returns_the_current_state(make_room, act):
     room, fien, _token = make_room()
-    act(fien.id, "start", action_id="start-1")
+    first = act(fien.id, "start", action_id="start-1")
     later = act(fien.id, "timer_start", seconds=60)
     again = act(fien.id, "start", action_id="start-1")
     assert again.duplicate is True
-    assert again.seq == later.seq
+    assert again.seq == first.seq
+    assert again.public["seq"] == later.seq
     assert again.public["timer"]["running"] is True
     assert again.private["member_id"] == fien.id
 

@@ -45,7 +45,7 @@ def csrf_token(html: str) -> str:
 def session_token(client, code: str) -> str:
     """Return the member secret that a browser keeps for a room in its session."""
     with client.session_transaction() as session:
-        return session["rooms"][code]
+        return dict(session["rooms"])[code]
 
 
 @pytest.fixture
@@ -460,3 +460,27 @@ def test_healthz_reports_an_unreachable_database_as_503(client, monkeypatch):
 )
 def test_unknown_teams_and_rooms_are_not_found(client, path):
     assert client.get(path).status_code == 404
+
+
+def test_a_browser_remembers_its_twenty_most_recent_rooms(app, client, make_team):
+    team = make_team()
+    codes = []
+    for number in range(22):
+        response = client.post(
+            f"/t/{team.key}",
+            data={"facilitator_name": f"Fien {number}", "steps-0-kind": "checkout"},
+        )
+        codes.append(response.headers["Location"].rsplit("/", 1)[-1])
+    with client.session_transaction() as session:
+        remembered = [code for code, _token in session["rooms"]]
+    assert remembered == codes[-20:]
+    assert "Join the room" in client.get(f"/r/{codes[0]}").get_data(as_text=True)
+    assert 'id="room"' in client.get(f"/r/{codes[-1]}").get_data(as_text=True)
+
+
+def test_an_unknown_page_shows_a_friendly_404_in_the_browsers_language(client):
+    response = client.get("/t/no-such-team", headers={"Accept-Language": "nl"})
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "Deze pagina bestaat niet" in page
+    assert 'lang="nl"' in page

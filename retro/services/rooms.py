@@ -245,13 +245,25 @@ def execute(member_id: int, command: str, args: Mapping[str, Any], action_id: st
 
     try:
         return _change(room_id, member_id, change)
-    except _Duplicate:
-        db.session.rollback()
-        return snapshot(member_id, duplicate=True)
+    except _Duplicate as done:
+        return _duplicate(member_id, done.seq)
     except IntegrityError:
-        # Two retries of one action raced; the first one won.
-        db.session.rollback()
-        return snapshot(member_id, duplicate=True)
+        # Two retries of one action raced and the first one won; anything else is a bug.
+        applied = db.session.scalar(
+            select(ProcessedAction.seq).where(
+                ProcessedAction.member_id == member_id, ProcessedAction.action_id == action_id
+            )
+        )
+        if applied is None:
+            raise
+        return _duplicate(member_id, applied)
+
+
+def _duplicate(member_id: int, applied_seq: int) -> Outcome:
+    """Answer a retried action: the seq it was applied at, and the member's current view."""
+    outcome = snapshot(member_id, duplicate=True)
+    outcome.seq = applied_seq
+    return outcome
 
 
 def _room_command(

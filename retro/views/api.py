@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
+from retro.extensions import limiter
 from retro.messages import message_for
 from retro.rituals import RitualError
 from retro.services import rooms
@@ -32,6 +33,7 @@ def body() -> dict:
 
 
 @bp.post("/teams")
+@limiter.limit("20 per minute; 200 per day")
 def create_team():
     """Create a team; returns its secret key."""
     team = rooms.create_team(body().get("name"))
@@ -39,6 +41,7 @@ def create_team():
 
 
 @bp.post("/teams/<key>/rooms")
+@limiter.limit("30 per minute")
 def create_room(key: str):
     """Create a room with an agenda; returns its code and the facilitator's token."""
     team = rooms.team_by_key(key) or abort(404)
@@ -54,6 +57,7 @@ def create_room(key: str):
 
 
 @bp.post("/rooms/<code>/members")
+@limiter.limit("60 per minute")
 def join_room(code: str):
     """Join a room with a display name; returns the member id and token."""
     room = rooms.room_by_code(code) or abort(404)

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
+from retro.extensions import limiter
 from retro.forms import TeamForm
 from retro.i18n import LANG_COOKIE
 from retro.services import rooms
@@ -14,6 +15,7 @@ bp = Blueprint("home", __name__)
 
 
 @bp.route("/", methods=["GET", "POST"])
+@limiter.limit("20 per minute; 200 per day", methods=["POST"])
 def index():
     """Show what Retro is and create a team."""
     form = TeamForm()

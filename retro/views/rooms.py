@@ -13,18 +13,18 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 
+from retro import memberships
 from retro.client_text import SCALE_LABELS, client_catalog
+from retro.extensions import limiter
 from retro.forms import JoinForm
 from retro.messages import message_for
 from retro.prompts import BY_ID
 from retro.rituals import RitualError
 from retro.services import rooms
 from retro.views.export import summary_markdown
-from retro.views.teams import remember_membership
 
 bp = Blueprint("rooms", __name__, url_prefix="/r")
 
@@ -37,11 +37,12 @@ def share_url(code: str) -> str:
 
 def current_member(room):
     """Return the member this browser joined the room as, if any."""
-    token = (session.get("rooms") or {}).get(room.code)
+    token = memberships.token_for(room.code)
     return rooms.member_for_token(room.code, token) if token else None
 
 
 @bp.route("/<code>", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
 def show(code: str):
     """Show the live room to a member, or the join form to anyone else."""
     room = rooms.room_by_code(code) or abort(404)
@@ -69,7 +70,7 @@ def show(code: str):
         except RitualError as exc:
             error = message_for(exc.code, **exc.params)
         else:
-            remember_membership(room.code, token)
+            memberships.remember(room.code, token)
             return redirect(url_for("rooms.show", code=code))
     status = 400 if (form.errors or error) else 200
     return render_template("join.html", room=room, form=form, error=error), status
@@ -105,6 +106,6 @@ def export(code: str):
     filename = f"retro-{room.created_at:%Y-%m-%d}-{room.code}.md"
     return Response(
         text,
-        mimetype="text/markdown; charset=utf-8",
+        mimetype="text/markdown",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

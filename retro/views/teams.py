@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
+from retro import memberships
+from retro.extensions import limiter
 from retro.forms import StartRoomForm
 from retro.services import rooms
 
 bp = Blueprint("teams", __name__, url_prefix="/t")
 
 
-def remember_membership(room_code: str, token: str) -> None:
-    """Keep a member's secret for a room in the signed session cookie."""
-    memberships = dict(session.get("rooms") or {})
-    memberships[room_code] = token
-    session["rooms"] = memberships
-    session.permanent = True
-
-
 @bp.route("/<key>", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
 def show(key: str):
     """Show the team and start a room from the agenda form."""
     team = rooms.team_by_key(key) or abort(404)
@@ -29,7 +24,7 @@ def show(key: str):
         room, _member, token = rooms.create_room(
             team, form.facilitator_name.data, form.agenda(), form.title.data or ""
         )
-        remember_membership(room.code, token)
+        memberships.remember(room.code, token)
         return redirect(url_for("rooms.show", code=room.code))
     status = 400 if form.errors else 200
     return render_template(

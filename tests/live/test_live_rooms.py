@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import socketio
 
 from tests.live.conftest import LiveServer, Peer, normalize, wait_until
 
@@ -330,3 +331,23 @@ def test_the_room_survives_the_server_being_killed_mid_round(live_server, peers)
     assert view["room"]["status"] == "ended"
     final = assert_converged(clients)
     assert final["seq"] > before["seq"]
+
+
+def test_a_socket_with_a_wrong_token_is_refused_with_a_code_and_a_message(live_server):
+    server = live_server()
+    team = server.post("/api/teams", {"name": "Refusers"})
+    room = server.post(
+        f"/api/teams/{team['key']}/rooms", {"facilitator_name": "Fien", "agenda": AGENDA}
+    )
+    client = socketio.Client(reconnection=False)
+    errors: list[Any] = []
+    client.on("connect_error", errors.append)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(
+            server.url,
+            auth={"room": room["code"], "token": "not-a-token"},
+            transports=["websocket"],
+        )
+    client.disconnect()
+    message = "Join the room from its link first."
+    assert errors == [{"message": message, "data": {"code": "unauthorized", "message": message}}]
