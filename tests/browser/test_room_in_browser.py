@@ -144,3 +144,13 @@ def test_simultaneous_answers_stay_hidden_until_the_reveal_and_a_refresh_keeps_t
     button(fien, "Reveal the answers").click()
     expect(bob.locator(".answers")).to_contain_text("A secret only revealed later")
     screenshot(bob, "simultaneous-revealed-member")
+
+
+def test_the_room_page_connects_when_the_server_accepts_only_websocket(live_server, open_page):
+    server = live_server(RETRO_WEBSOCKET_ONLY="1")
+    fien = open_page(server.url + "/")
+    create_room(fien, scale=False)
+    ann = open_page(fien.locator("#share-link").input_value(), phone=True)
+    join(ann, "Ann")
+    expect(fien.locator("#people li.online")).to_have_count(2)
+    assert fien.errors == [] and ann.errors == []
