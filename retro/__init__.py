@@ -25,6 +25,14 @@ def create_app(config: dict[str, Any] | None = None):
         static_folder=settings["STATIC_FOLDER"],
     )
     app.config.update(settings)
+    if app.config["PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Trust X-Forwarded-* from exactly this many proxies (client IP for rate limits).
+        proxies = app.config["PROXIES"]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
 
     extensions.init_app(app)
     i18n.init_app(app)

@@ -133,6 +133,7 @@ def load_config(
         "WTF_CSRF_TIME_LIMIT": None,
         # Per process by default; a shared store (e.g. redis://) for several processes.
         "RATELIMIT_STORAGE_URI": environ.get("RETRO_RATELIMIT_STORAGE_URI", "memory://"),
+        "PROXIES": _integer(environ, "RETRO_PROXIES", 0),
         "RATELIMIT_ENABLED": environ.get("RETRO_RATELIMIT", "1") != "0",
         # A socket whose process sent no heartbeat for this long counts as gone.
         "PRESENCE_TIMEOUT": _integer(environ, "RETRO_PRESENCE_TIMEOUT", 45),

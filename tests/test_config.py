@@ -124,3 +124,24 @@ def test_the_socket_server_takes_its_origins_and_a_small_message_limit_from_conf
     assert engine.cors_allowed_origins == app.config["ALLOWED_ORIGINS"]
     assert engine.cors_allowed_origins != "*" and "*" not in engine.cors_allowed_origins
     assert engine.max_http_buffer_size == MAX_MESSAGE_BYTES == 64 * 1024
+
+
+def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(tmp_path):
+    from flask import request
+
+    from retro import create_app
+
+    app = create_app(
+        {
+            "RETRO_ENV": "testing",
+            "SECRET_KEY": "x",
+            "INSTANCE_PATH": str(tmp_path),
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "ASYNC_MODE": "threading",
+            "PROXIES": 1,
+        }
+    )
+    seen = []
+    app.before_request(lambda: seen.append(request.remote_addr))
+    app.test_client().get("/healthz", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert seen == ["203.0.113.9"]
