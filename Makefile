@@ -30,7 +30,7 @@ $(VENDOR): package.json package-lock.json
 vendor: $(VENDOR)
 
 $(MO): retro/translations/nl/LC_MESSAGES/messages.po $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -d retro/translations
+	$(BIN)/pybabel compile -d retro/translations
 
 translations: $(MO)
 

@@ -80,15 +80,20 @@ def _database_url(environ: Mapping[str, str], instance: Path) -> str:
     return url
 
 
-def _origins(environ: Mapping[str, str], host: str, port: int) -> list[str]:
-    """Return the origins allowed to open a socket; never '*'."""
+def _origins(environ: Mapping[str, str]) -> list[str] | None:
+    """Return the origins allowed to open a socket; never '*'.
+
+    Unset means same-origin: Engine.IO then accepts only the origin the page was
+    served from (by Host, or X-Forwarded-Host behind a proxy), which also lets
+    phones in the room reach the server by its LAN address.
+    """
     raw = environ.get("RETRO_ALLOWED_ORIGINS", "").strip()
     if raw:
         origins = [o.strip().rstrip("/") for o in raw.split(",") if o.strip()]
         if "*" in origins:
             raise ConfigError("RETRO_ALLOWED_ORIGINS may not contain '*'")
         return origins
-    return [f"http://127.0.0.1:{port}", f"http://localhost:{port}", f"http://{host}:{port}"]
+    return None
 
 
 def load_config(
@@ -103,7 +108,6 @@ def load_config(
     instance = Path(
         overrides.get("INSTANCE_PATH") or environ.get("RETRO_INSTANCE_PATH") or ROOT / "instance"
     )
-    host, port = server_address(environ)
     settings: dict[str, Any] = {
         "RETRO_ENV": env,
         "INSTANCE_PATH": str(instance),
@@ -119,7 +123,7 @@ def load_config(
             if environ.get("RETRO_WEBSOCKET_ONLY") == "1"
             else ["polling", "websocket"]
         ),
-        "ALLOWED_ORIGINS": _origins(environ, host, port),
+        "ALLOWED_ORIGINS": _origins(environ),
         "PUBLIC_URL": environ.get("RETRO_PUBLIC_URL", "").rstrip("/") or None,
         "MAX_ROOM_MEMBERS": _integer(environ, "RETRO_MAX_ROOM_MEMBERS", 200),
         # Forms and JSON bodies are small; refuse anything bigger before parsing it.
@@ -133,6 +137,7 @@ def load_config(
         "WTF_CSRF_TIME_LIMIT": None,
         # Per process by default; a shared store (e.g. redis://) for several processes.
         "RATELIMIT_STORAGE_URI": environ.get("RETRO_RATELIMIT_STORAGE_URI", "memory://"),
+        "CLAIM_GRACE": _integer(environ, "RETRO_CLAIM_GRACE", 60),
         "PROXIES": _integer(environ, "RETRO_PROXIES", 0),
         "RATELIMIT_ENABLED": environ.get("RETRO_RATELIMIT", "1") != "0",
         # A socket whose process sent no heartbeat for this long counts as gone.

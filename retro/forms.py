@@ -19,8 +19,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from retro.client_text import SCALE_LABELS
 from retro.prompts import PROMPTS, THEMES
-from retro.rituals.checkin import PROMPT_LIMIT
+from retro.rituals.checkin import PROMPT_LIMIT, SCALES
 from retro.services.rooms import MAX_STEPS, NAME_LIMIT, TEAM_NAME_LIMIT
 
 CUSTOM = "custom"
@@ -79,12 +80,7 @@ class StepForm(Form):
     )
     scales = MultiCheckboxField(
         _("Anonymous 1–5 scales"),
-        choices=choices(
-            ("energy", _("Energy")),
-            ("autonomy", _("Autonomy")),
-            ("competence", _("Competence")),
-            ("relatedness", _("Relatedness")),
-        ),
+        choices=choices(*((scale, SCALE_LABELS[scale]) for scale in SCALES)),
         default=[],
     )
 

@@ -21,7 +21,9 @@ MESSAGES = {
     "empty_agenda": _("Add at least one step to the agenda."),
     "empty_name": _("Please enter a name."),
     "empty_text": _("Please write something first."),
-    "facilitator_present": _("The facilitator is still here; ask them to hand over."),
+    "facilitator_present": _(
+        "The facilitator is here or just left. Ask them to hand over, or try again in a minute."
+    ),
     "incomplete_scales": _("Please answer every scale."),
     "invalid_field": _("The field “%(field)s” is missing or not valid."),
     "invalid_mode": _("Choose a mode: round or simultaneous."),

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _
 
+from retro.client_text import SCALE_LABELS
+
 
 @dataclass(frozen=True)
 class Prompt:
@@ -18,10 +20,7 @@ class Prompt:
 
 
 THEMES = {
-    "energy": _("Energy"),
-    "autonomy": _("Autonomy"),
-    "competence": _("Competence"),
-    "relatedness": _("Relatedness"),
+    **{scale: SCALE_LABELS[scale] for scale in ("energy", "autonomy", "competence", "relatedness")},
     "safety": _("Safety"),
     "purpose": _("Purpose"),
     "light": _("Light"),

@@ -13,7 +13,6 @@ from flask_socketio import ConnectionRefusedError, Namespace, join_room
 
 from retro import memberships
 from retro.extensions import MAX_MESSAGE_BYTES, db, socketio
-from retro.i18n import current_locale
 from retro.messages import error_payload, message_for
 from retro.models import Connection
 from retro.rituals import RitualError
@@ -67,8 +66,9 @@ class RoomNamespace(Namespace):
             message = message_for("unauthorized")
             # The client's connect_error gets `message`, and `data` with the code.
             raise ConnectionRefusedError(message, {"code": "unauthorized", "message": message})
+        viewer = isinstance(auth, dict) and auth.get("view") == "projector"
         outcome = rooms.connect(
-            member.id, request.sid, current_app.config["SERVER_ID"], current_locale()
+            member.id, request.sid, current_app.config["SERVER_ID"], viewer=viewer
         )
         join_room(room_channel(outcome.room_id))
         join_room(member_channel(member.id))
@@ -154,6 +154,19 @@ def _bound_member(sid: str) -> int:
     return conn.member_id
 
 
+def upkeep(server_id: str, timeout: int) -> list[Outcome]:
+    """Reconcile this process's recorded sockets with its live ones, then expire dead processes.
+
+    A record can outlive its socket when a disconnect handler failed; it would
+    show its member online for ever. Those are dropped here.
+    """
+    manager = socketio.server.manager
+    dead = [sid for sid in rooms.server_sids(server_id) if not manager.is_connected(sid, "/")]
+    outcomes = rooms.forget_connections(dead)
+    rooms.heartbeat(server_id)
+    return outcomes + rooms.expire_connections(timeout)
+
+
 def _presence_loop(app: Flask) -> None:
     """Keep this process's sockets alive in storage and expire those of dead processes."""
     interval = app.config["PRESENCE_HEARTBEAT"]
@@ -161,8 +174,7 @@ def _presence_loop(app: Flask) -> None:
         socketio.sleep(interval)
         with app.app_context():
             try:
-                rooms.heartbeat(app.config["SERVER_ID"])
-                for outcome in rooms.expire_connections(app.config["PRESENCE_TIMEOUT"]):
+                for outcome in upkeep(app.config["SERVER_ID"], app.config["PRESENCE_TIMEOUT"]):
                     broadcast(outcome)
             except Exception:
                 db.session.rollback()

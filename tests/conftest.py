@@ -48,6 +48,8 @@ def app(tmp_path):
             "ASYNC_MODE": "threading",
             "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": "localhost",
+            # Tests of the take-over grace period set their own.
+            "CLAIM_GRACE": 0,
         }
     )
     with app.app_context():
@@ -131,7 +133,7 @@ def make_connection(app):
 
     def make(member_id: int, server_id: str = "test-server") -> str:
         sid = uuid.uuid4().hex
-        rooms.connect(member_id, sid, server_id, "en")
+        rooms.connect(member_id, sid, server_id)
         return sid
 
     return make

@@ -183,3 +183,41 @@ def test_a_body_over_64_kb_is_refused_before_it_is_read(client):
     response = client.post("/api/teams", json={"name": "x" * (70 * 1024)})
     assert response.status_code == 413
     assert "shorter" in response.get_json()["error"]["message"]
+
+
+def test_a_prompt_text_beside_a_library_prompt_is_refused(client):
+    key = client.post("/api/teams", json={"name": "T"}).get_json()["key"]
+    step = {"kind": "checkin", "prompt_id": "energy-weather", "prompt": "x" * 50_000}
+    response = client.post(
+        f"/api/teams/{key}/rooms", json={"facilitator_name": "Fien", "agenda": [step]}
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"] == {
+        "code": "invalid_field",
+        "message": "The field “prompt” is missing or not valid.",
+    }
+
+
+def test_a_mode_that_is_not_text_is_refused(client):
+    key = client.post("/api/teams", json={"name": "T"}).get_json()["key"]
+    step = {"kind": "checkin", "prompt_id": "energy-weather", "mode": ["round"]}
+    response = client.post(
+        f"/api/teams/{key}/rooms", json={"facilitator_name": "Fien", "agenda": [step]}
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_mode"
+
+
+def test_invisible_characters_cannot_disguise_a_display_name(client):
+    key = client.post("/api/teams", json={"name": "T"}).get_json()["key"]
+    code = client.post(
+        f"/api/teams/{key}/rooms",
+        json={"facilitator_name": "Fien", "agenda": [{"kind": "checkout"}]},
+    ).get_json()["code"]
+    member = client.post(
+        f"/api/rooms/{code}/members", json={"display_name": "\u202eFien\u200b"}
+    ).get_json()
+    from retro.extensions import db
+    from retro.models import Member
+
+    assert db.session.get(Member, member["member_id"]).display_name == "Fien"

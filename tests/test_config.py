@@ -70,11 +70,11 @@ def test_an_unknown_async_mode_is_refused(environ, value):
         load_config({**environ, "SECRET_KEY": "x", "RETRO_ASYNC_MODE": value})
 
 
-def test_the_default_allowed_origins_are_the_local_server(environ):
+def test_by_default_only_the_pages_own_origin_may_open_a_socket(environ):
     settings = load_config({**environ, "SECRET_KEY": "x", "RETRO_PORT": "8123"})
-    assert "*" not in settings["ALLOWED_ORIGINS"]
-    assert "http://127.0.0.1:8123" in settings["ALLOWED_ORIGINS"]
-    assert "http://localhost:8123" in settings["ALLOWED_ORIGINS"]
+    # None is Engine.IO's same-origin check (never '*'): a phone that opened the
+    # page at the server's LAN address may connect, another site may not.
+    assert settings["ALLOWED_ORIGINS"] is None
 
 
 def test_allowed_origins_are_read_as_a_list_without_trailing_slashes(environ):
@@ -121,8 +121,9 @@ def test_explicit_overrides_win_over_the_environment(environ):
 
 def test_the_socket_server_takes_its_origins_and_a_small_message_limit_from_config(app):
     engine = socketio.server.eio
-    assert engine.cors_allowed_origins == app.config["ALLOWED_ORIGINS"]
-    assert engine.cors_allowed_origins != "*" and "*" not in engine.cors_allowed_origins
+    assert engine.cors_allowed_origins == app.config["ALLOWED_ORIGINS"] is None
+    lan = {"wsgi.url_scheme": "http", "HTTP_HOST": "192.168.1.20:5000"}
+    assert engine._cors_allowed_origins(lan) == ["http://192.168.1.20:5000"]
     assert engine.max_http_buffer_size == MAX_MESSAGE_BYTES == 64 * 1024
 
 

@@ -180,10 +180,10 @@ def test_every_change_gets_the_next_sequence_number(make_room, make_member, act)
     room, fien, _token = make_room()
     ann, _ = make_member(room, "Ann")
     seqs = [
-        rooms.connect(fien.id, "sid-1", "test-server", "en").seq,
+        rooms.connect(fien.id, "sid-1", "test-server").seq,
         act(fien.id, "start").seq,
         act(fien.id, "timer_start", seconds=60).seq,
-        rooms.connect(ann.id, "sid-2", "test-server", "en").seq,
+        rooms.connect(ann.id, "sid-2", "test-server").seq,
         rooms.disconnect("sid-2").seq,
         act(fien.id, "end").seq,
     ]
@@ -198,3 +198,41 @@ def test_the_summary_names_the_members_and_the_facilitator(make_room, make_membe
     assert summary["names"] == {fien.id: "Fien", ann.id: "Ann"}
     assert summary["facilitator"] == "Ann"
     assert [step["kind"] for step in summary["steps"]] == ["checkin", "checkout"]
+
+
+def test_concurrent_commands_on_one_room_get_gap_free_sequence_numbers(app, make_room, make_member):
+    import threading
+
+    room, fien, _token = make_room(
+        [{"kind": "checkin", "prompt_id": "energy-weather", "mode": "simultaneous"}]
+    )
+    members = [make_member(room, f"Member {n}")[0] for n in range(6)]
+    rooms.execute(fien.id, "start", {}, "start")
+    before = rooms.snapshot(fien.id).seq
+    ids = [m.id for m in members]
+    seqs: list[int] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(ids))
+
+    def answer(member_id: int) -> None:
+        with app.app_context():
+            try:
+                barrier.wait()
+                for n in range(5):
+                    outcome = rooms.execute(
+                        member_id, "answer", {"step": 0, "text": f"answer {n}"}, f"a{n}"
+                    )
+                    seqs.append(outcome.seq)
+            except BaseException as error:  # collected and re-raised in the test thread
+                errors.append(error)
+
+    threads = [threading.Thread(target=answer, args=(member_id,)) for member_id in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    # Every change got its own number, none was skipped, none was lost.
+    assert sorted(seqs) == list(range(before + 1, before + 1 + 30))
+    answered = rooms.snapshot(fien.id).public["step"]["answered"]
+    assert answered == sorted(ids)

@@ -921,3 +921,90 @@ def test_the_rate_limit_counts_per_socket(gather, make_peer):
     refused(ann.send("claim"), "rate_limited")
     ok(fien.send("start"))
     ok(make_peer(room, ann.token).send("answer", step=0, text="Other tab"))
+
+
+# -- the facilitator's grace period, viewers, stale records ---------------------------
+
+
+def test_a_take_over_is_refused_right_after_the_facilitator_left_and_allowed_after_the_grace(
+    app, gather, monkeypatch
+):
+    app.config["CLAIM_GRACE"] = 60
+    _room, fien, ann, _bo = gather()
+    fien.disconnect()
+    state = ann.last_state()
+    assert state["room"]["claimable_at"] == pytest.approx(state["server_time"] + 60, abs=2)
+    refused(ann.send("claim"), "facilitator_present")
+    later = state["server_time"] + 61
+    monkeypatch.setattr("retro.services.rooms.time.time", lambda: later)
+    ok(ann.send("claim"))
+    assert ann.last_state()["room"]["facilitator_id"] == ann.id
+
+
+def test_a_returning_facilitator_is_no_longer_claimable(app, gather, make_peer):
+    app.config["CLAIM_GRACE"] = 60
+    room, fien, ann, _bo = gather()
+    fien.disconnect()
+    assert ann.last_state()["room"]["claimable_at"] is not None
+    make_peer(room, fien.token)
+    assert ann.last_state()["room"]["claimable_at"] is None
+
+
+def test_a_projector_follows_the_room_without_taking_part(app, gather, make_room):
+    room, fien, ann, bo = gather(ROUND)
+    projector = socketio.test_client(
+        app, auth={"room": room.code, "token": fien.token, "view": "projector"}
+    )
+    try:
+        snapshot = projector.get_received()[0]["args"][0]
+        assert snapshot["room"]["code"] == room.code
+        fien.disconnect()
+        # The projector tab keeps nobody online ...
+        online = {m["name"]: m["online"] for m in ann.last_state()["members"]}
+        assert online == {"Fien": False, "Ann": True, "Bo": True}
+        # ... and is not put in the talking-stick order when the round begins.
+        fien2 = socketio.test_client(app, auth={"room": room.code, "token": fien.token})
+        ok(fien2.emit("start", {"action_id": "start"}, callback=True))
+        order = ann.last_state()["step"]["order"]
+        assert sorted(order) == sorted([ann.id, bo.id, fien.id])
+        fien2.disconnect()
+    finally:
+        projector.disconnect()
+
+
+def test_a_record_whose_socket_is_gone_is_dropped_by_the_upkeep(app, gather, make_connection):
+    from retro.sockets import upkeep
+
+    room, _fien, ann, _bo = gather()
+    # A record left behind by a disconnect handler that failed:
+    ghost = make_connection(ann.id, server_id=app.config["SERVER_ID"])
+    ann.disconnect()
+    assert {m["name"]: m["online"] for m in rooms.snapshot(ann.id).public["members"]}["Ann"]
+    upkeep(app.config["SERVER_ID"], timeout=3600)
+    assert db.session.get(Connection, ghost) is None
+    online = {m["name"]: m["online"] for m in rooms.snapshot(ann.id).public["members"]}
+    assert online == {"Fien": True, "Ann": False, "Bo": True}
+
+
+def test_every_broadcast_is_already_committed_when_it_is_sent(app, gather, monkeypatch):
+    import sqlite3
+
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    _room, fien, ann, _bo = gather()
+    seen: list[tuple[int, int]] = []
+    emit = socketio.emit
+
+    def checking_emit(event, data=None, *args, **kwargs):
+        if event == "state":
+            # A separate connection sees only what was committed.
+            with sqlite3.connect(path) as other:
+                stored = other.execute("SELECT seq FROM rooms").fetchone()[0]
+            seen.append((data["seq"], stored))
+        return emit(event, data, *args, **kwargs)
+
+    monkeypatch.setattr(socketio, "emit", checking_emit)
+    ok(fien.send("start"))
+    ok(ann.send("answer", step=0, text="Sunny"))
+    ok(fien.send("reveal", step=0))
+    assert len(seen) == 3
+    assert all(sent <= stored for sent, stored in seen), seen

@@ -208,6 +208,10 @@ def test_a_tampered_start_room_form_is_refused(client, make_team, change):
     response = client.post(f"/t/{team.key}", data={**START_FORM, **change})
     assert response.status_code == 400
     assert team.rooms == []
+    # The form says what is wrong, next to the field.
+    page = response.get_data(as_text=True)
+    assert '<p class="error" role="alert">' in page
+    assert "valid choice" in page
 
 
 def test_the_facilitator_lands_in_the_room_and_a_stranger_on_the_join_form(app, client, make_team):
@@ -368,7 +372,7 @@ def test_hostile_html_is_escaped_in_the_markdown_export(client, ran_room):
     text = client.get(f"/r/{room.code}/summary.md").get_data(as_text=True)
     assert "<script>" not in text
     assert "<b>" not in text
-    assert r"\<script\>alert\(1\)\</script\>" in text
+    assert r"\<script\>alert(1)\</script\>" in text
     assert r"**\<b\>Ann\</b\>**" in text
 
 
@@ -484,3 +488,19 @@ def test_an_unknown_page_shows_a_friendly_404_in_the_browsers_language(client):
     page = response.get_data(as_text=True)
     assert "Deze pagina bestaat niet" in page
     assert 'lang="nl"' in page
+
+
+def test_the_markdown_export_keeps_plain_text_readable_and_inert():
+    from retro.views.export import md_escape
+
+    typed = (
+        "Done. Ship it!\n# not a heading\n- not a list\n12. not a list\n&lt;b&gt; [x](javascript:y)"
+    )
+    assert md_escape(typed) == (
+        "Done. Ship it\\!  \n"
+        "\\# not a heading  \n"
+        "\\- not a list  \n"
+        "12\\. not a list  \n"
+        "&amp;lt;b&amp;gt; \\[x\\](javascript:y)"
+    )
+    assert md_escape("first\nsecond", quote=True) == "first  \n> second"

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_rooms
 Revises: 
-Create Date: 2026-11-27 05:23:51.447592
+Create Date: 2026-11-27 06:07:33.958345
 
 """
 from alembic import op
@@ -34,6 +34,7 @@ def upgrade():
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('step_index', sa.Integer(), nullable=False),
     sa.Column('facilitator_id', sa.Integer(), nullable=True),
+    sa.Column('facilitator_away_since', sa.Float(), nullable=True),
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('timer', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
@@ -74,7 +75,7 @@ def upgrade():
     sa.Column('room_id', sa.Integer(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('server_id', sa.String(length=40), nullable=False),
-    sa.Column('locale', sa.String(length=8), nullable=False),
+    sa.Column('viewer', sa.Boolean(), nullable=False),
     sa.Column('seen_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_connections_member_id_members'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['room_id'], ['rooms.id'], name=op.f('fk_connections_room_id_rooms'), ondelete='CASCADE'),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from retro.extensions import db
@@ -25,6 +25,8 @@ class Room(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="lobby")
     step_index: Mapped[int] = mapped_column(Integer, default=-1)
     facilitator_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # When the facilitator's last socket closed (epoch seconds); None while they are here.
+    facilitator_away_since: Mapped[float | None] = mapped_column(Float, nullable=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     timer: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -70,7 +72,10 @@ class Member(db.Model):
 
 
 class Connection(db.Model):
-    """One open socket of a member; a member with a fresh connection is online."""
+    """One open socket of a member; a member with a participant socket is online.
+
+    A viewer socket (the projector view) follows the room without taking part.
+    """
 
     __tablename__ = "connections"
 
@@ -78,7 +83,7 @@ class Connection(db.Model):
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     server_id: Mapped[str] = mapped_column(String(40))
-    locale: Mapped[str] = mapped_column(String(8), default="en")
+    viewer: Mapped[bool] = mapped_column(Boolean, default=False)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 

@@ -86,12 +86,16 @@ class RoomFlow:
             raise RitualError("already_facilitator")
         self.facilitator_id = to_member
 
-    def claim(self, actor: Actor, facilitator_online: bool) -> None:
-        """Let a member take over facilitation while the facilitator is away."""
+    def claim(self, actor: Actor, away_for: float | None, grace: float) -> None:
+        """Let a member take over once the facilitator has been away for `grace` seconds.
+
+        `away_for` is how long the facilitator has had no open socket (None: here).
+        The grace period keeps a refresh or a Wi-Fi blip from costing them the role.
+        """
         self._require_open()
         if actor.is_facilitator:
             raise RitualError("already_facilitator")
-        if facilitator_online:
+        if away_for is None or away_for < grace:
             raise RitualError("facilitator_present")
         self.facilitator_id = actor.member_id
 

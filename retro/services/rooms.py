@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import random
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -65,12 +67,15 @@ def build_step(spec: Mapping[str, Any]) -> Ritual:
         # JSON may carry anything here; only a list of names can be checked against SCALES.
         if not isinstance(scales, list) or not all(isinstance(s, str) for s in scales):
             raise RitualError("unknown_scale")
-        return CheckInRound.create(
-            prompt=spec.get("prompt") or "",
-            prompt_id=prompt_id,
-            mode=spec.get("mode", "round"),
-            scales=scales,
-        )
+        mode, prompt = spec.get("mode", "round"), spec.get("prompt") or ""
+        if not isinstance(mode, str):
+            raise RitualError("invalid_mode")
+        if not isinstance(prompt, str):
+            raise RitualError("invalid_value")
+        if prompt_id and prompt:
+            # A library prompt is translated from its id; a text beside it would be ignored.
+            raise RitualError("invalid_field", field="prompt")
+        return CheckInRound.create(prompt=prompt, prompt_id=prompt_id, mode=mode, scales=scales)
     if kind == "checkout":
         return CheckOut.create()
     raise RitualError("unknown_step_kind")
@@ -138,16 +143,20 @@ def team_by_key(key: str) -> Team | None:
 # -- presence ---------------------------------------------------------------
 
 
-def connect(member_id: int, sid: str, server_id: str, locale: str) -> Outcome:
-    """Record an open socket for a member and let a running step include them."""
+def connect(member_id: int, sid: str, server_id: str, viewer: bool = False) -> Outcome:
+    """Record an open socket for a member and let a running step include them.
+
+    A viewer socket (the projector view) only follows the room: it makes nobody
+    online and puts nobody in a talking-stick order.
+    """
 
     def change(room: Room, flow: RoomFlow, rituals: list[Ritual]) -> None:
         db.session.add(
             Connection(
-                sid=sid, room_id=room.id, member_id=member_id, server_id=server_id, locale=locale
+                sid=sid, room_id=room.id, member_id=member_id, server_id=server_id, viewer=viewer
             )
         )
-        if flow.status == "running":
+        if flow.status == "running" and not viewer:
             current = rituals[flow.step_index]
             if current.started:
                 current.join(member_id)
@@ -180,23 +189,47 @@ def heartbeat(server_id: str) -> None:
 def expire_connections(timeout_seconds: int) -> list[Outcome]:
     """Drop sockets whose process stopped sending heartbeats; returns the rooms' changes."""
     cutoff = utcnow() - timedelta(seconds=timeout_seconds)
-    stale = db.session.scalars(select(Connection).where(Connection.seen_at < cutoff)).all()
-    outcomes = []
-    for room_id in sorted({c.room_id for c in stale}):
-        sids = [c.sid for c in stale if c.room_id == room_id]
+    stale = db.session.scalars(select(Connection.sid).where(Connection.seen_at < cutoff)).all()
+    return forget_connections(stale)
 
-        def change(room: Room, flow: RoomFlow, rituals: list[Ritual], sids=sids) -> None:
-            db.session.execute(delete(Connection).where(Connection.sid.in_(sids)))
+
+def server_sids(server_id: str) -> list[str]:
+    """Return the sockets recorded for one server process."""
+    return list(db.session.scalars(select(Connection.sid).where(Connection.server_id == server_id)))
+
+
+def forget_connections(sids: Sequence[str]) -> list[Outcome]:
+    """Drop recorded sockets that no longer exist; returns each affected room's change."""
+    if not sids:
+        return []
+    rows = db.session.execute(
+        select(Connection.sid, Connection.room_id).where(Connection.sid.in_(sids))
+    ).all()
+    outcomes = []
+    for room_id in sorted({row.room_id for row in rows}):
+        gone = [row.sid for row in rows if row.room_id == room_id]
+
+        def change(room: Room, flow: RoomFlow, rituals: list[Ritual], gone=gone) -> None:
+            db.session.execute(delete(Connection).where(Connection.sid.in_(gone)))
 
         outcomes.append(_change(room_id, None, change))
     return outcomes
 
 
 def online_member_ids(room_id: int) -> set[int]:
-    """Return the ids of members with at least one live socket."""
+    """Return the ids of members with at least one live participant socket."""
     return set(
-        db.session.scalars(select(Connection.member_id).where(Connection.room_id == room_id))
+        db.session.scalars(
+            select(Connection.member_id).where(
+                Connection.room_id == room_id, Connection.viewer.is_(False)
+            )
+        )
     )
+
+
+def claim_grace() -> float:
+    """Return how long the facilitator may be away (a refresh, a Wi-Fi blip) before a take-over."""
+    return float(current_app.config["CLAIM_GRACE"])
 
 
 # -- commands ---------------------------------------------------------------
@@ -294,7 +327,8 @@ def _room_command(
     elif command == "handover":
         flow.handover(actor, args["member"], {m.id for m in room.members})
     elif command == "claim":
-        flow.claim(actor, facilitator_online=flow.facilitator_id in online_member_ids(room.id))
+        away = room.facilitator_away_since
+        flow.claim(actor, away_for=None if away is None else now - away, grace=claim_grace())
     if flow.status == "running" and flow.step_index != before:
         rituals[flow.step_index].begin(_presence_order(room), random.SystemRandom())
 
@@ -376,6 +410,11 @@ def save(room: Room, flow: RoomFlow, rituals: Iterable[Ritual]) -> None:
     room.step_index = flow.step_index
     room.facilitator_id = flow.facilitator_id
     room.timer = flow.timer_state()
+    # Since when the facilitator has been away decides when others may take over.
+    if flow.facilitator_id in online_member_ids(room.id):
+        room.facilitator_away_since = None
+    elif room.facilitator_away_since is None:
+        room.facilitator_away_since = time.time()
     for step, ritual in zip(room.steps, rituals, strict=True):
         state = ritual.to_state()
         if state != step.state:
@@ -400,6 +439,12 @@ def public_view(room: Room, flow: RoomFlow, rituals: Sequence[Ritual]) -> dict[s
             "status": flow.status,
             "step_index": flow.step_index,
             "facilitator_id": flow.facilitator_id,
+            # From when any member may take over facilitation (None while the facilitator is here).
+            "claimable_at": (
+                room.facilitator_away_since + claim_grace()
+                if room.facilitator_away_since is not None
+                else None
+            ),
         },
         "members": [
             {"id": m.id, "name": m.display_name, "online": m.id in online} for m in room.members
@@ -459,6 +504,9 @@ def _clean_name(name: Any, limit: int = NAME_LIMIT) -> str:
     """Return a stripped display name, refusing an empty or oversize one."""
     if not isinstance(name, str):
         raise RitualError("invalid_value")
+    # Control and format characters (bidi overrides, zero-width joiners) could make
+    # one name look like another's.
+    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf"))
     name = " ".join(name.split())
     if not name:
         raise RitualError("empty_name")

@@ -14,14 +14,16 @@ TEXTS = {
     405: _("This page cannot be used that way."),
     413: _("That was too much at once. Please send something shorter."),
     429: _("Slow down a little, please: too many requests. Try again in a minute."),
+    500: _("Something went wrong on our side. Please try again in a moment."),
 }
+GENERIC = _("Something went wrong. Please go back and try again.")
 
 
 @bp.app_errorhandler(HTTPException)
 def http_error(error: HTTPException):
     """Show a friendly page (or JSON for the API) for any HTTP error."""
     code = error.code or 500
-    message = str(TEXTS.get(code, error.description or ""))
+    message = str(TEXTS.get(code, GENERIC))
     if request.path.startswith("/api/"):
         return jsonify(
             error={"code": (error.name or "error").lower().replace(" ", "_"), "message": message}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_babel import format_datetime, gettext
@@ -9,13 +10,21 @@ from flask_babel import format_datetime, gettext
 from retro.client_text import SCALE_LABELS
 from retro.prompts import prompt_text
 
+# Inline syntax anywhere, block syntax only where a line starts.
+INLINE = re.compile(r"([\\`*_{}\[\]<>|~!])")
+BLOCK_MARK = re.compile(r"^(\s*)([#>+-])", re.MULTILINE)
+ORDERED = re.compile(r"^(\s*\d+)([.)])", re.MULTILINE)
 
-def md_escape(text: str) -> str:
-    """Escape Markdown syntax in user text so that it renders as typed."""
-    out = []
-    for char in text.replace("\r", ""):
-        out.append("\\" + char if char in "\\`*_{}[]()<>#+-.!|~" else char)
-    return "".join(out).replace("\n", "  \n")
+
+def md_escape(text: str, quote: bool = False) -> str:
+    """Escape Markdown in user text so that it renders as typed (and never as HTML).
+
+    Each line break becomes a hard break; with `quote`, every line stays in the quote.
+    """
+    text = INLINE.sub(r"\\\1", text.replace("\r", "").replace("&", "&amp;"))
+    text = BLOCK_MARK.sub(r"\1\\\2", text)
+    text = ORDERED.sub(r"\1\\\2", text)
+    return text.replace("\n", "  \n> " if quote else "  \n")
 
 
 def summary_markdown(summary: dict[str, Any]) -> str:
@@ -40,7 +49,7 @@ def _step_lines(number: int, step: dict[str, Any], names: dict[int, str]) -> lis
     if step["kind"] == "checkin":
         heading = gettext("Check-in round")
         question = prompt_text(step.get("prompt_id"), step.get("prompt", ""))
-        lines = [f"## {number}. {heading}", "", f"> {md_escape(question)}", ""]
+        lines = [f"## {number}. {heading}", "", f"> {md_escape(question, quote=True)}", ""]
     else:
         lines = [f"## {number}. {gettext('Check-out')}", ""]
     answers = step.get("answers") or {}

@@ -85,7 +85,9 @@ def qr(code: str):
         out, kind="svg", scale=6, border=2, xmldecl=False, title="QR"
     )
     return Response(
-        out.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=3600"}
+        out.getvalue(),
+        mimetype="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=3600", "Vary": "Host"},
     )
 
 

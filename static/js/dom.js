@@ -30,6 +30,14 @@ export function fill(el, ...children) {
   return el;
 }
 
+/** Rebuild `el` from `build()` only when `key` changed, so focus and typing survive live updates. */
+export function keyed(el, key, build) {
+  if (el.dataset.key === key) return false;
+  el.dataset.key = key;
+  fill(el, build());
+  return true;
+}
+
 /** Fill %(name)s placeholders of a translated text. */
 export function format(text, params = {}) {
   return String(text).replace(/%\((\w+)\)s/g, (_, key) => (key in params ? params[key] : ""));

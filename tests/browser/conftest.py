@@ -6,12 +6,10 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import ARTIFACTS, chromium_path, need
 from tests.live.conftest import live_server, pytest_runtest_makereport  # noqa: F401
-
-pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -75,3 +73,28 @@ def join(page: Page, name: str) -> None:
 def url_matching(pattern: str) -> re.Pattern[str]:
     """Return a compiled URL pattern for `wait_for_url`."""
     return re.compile(pattern)
+
+
+def create_room(page: Page, *, scale: bool = True, simultaneous: bool = False) -> str:
+    """Create a team and start a room (a check-in and a check-out) from the forms.
+
+    Returns the share link; the page ends in the room as its facilitator, Fien.
+    """
+    page.get_by_label("Team name").fill("Team Zonnebloem")
+    page.locator("#submit").click()
+    page.wait_for_url(url_matching(r"/t/"))
+    expect(page.locator("#team-link")).to_have_value(url_matching(r"/t/"))
+    page.get_by_label("Your name (you will facilitate)").fill("Fien")
+    if scale:
+        page.locator("#steps-0-scales-0").check()
+    if simultaneous:
+        page.locator("#steps-0-mode-1").check()
+    page.locator("#submit").click()
+    page.wait_for_url(url_matching(r"/r/"))
+    expect(page.locator("#connection")).to_have_attribute("data-state", "connected")
+    return page.locator("#share-link").input_value()
+
+
+def button(page: Page, name: str):
+    """Return the button with exactly this accessible name."""
+    return page.get_by_role("button", name=name, exact=True)

@@ -3,35 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.browser.conftest import join, screenshot, url_matching
+from tests.browser.conftest import button, create_room, join, screenshot, url_matching
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
 HOSTILE = "sunny <b>spells</b><img src=x onerror=alert(1)>"
-
-
-def create_room(page: Page, *, scale: bool = True, simultaneous: bool = False) -> str:
-    """Create a team and start a room from the forms; return the share link."""
-    page.get_by_label("Team name").fill("Team Zonnebloem")
-    page.locator("#submit").click()
-    page.wait_for_url(url_matching(r"/t/"))
-    expect(page.locator("#team-link")).to_have_value(url_matching(r"/t/"))
-    page.get_by_label("Your name (you will facilitate)").fill("Fien")
-    if scale:
-        page.locator("#steps-0-scales-0").check()
-    if simultaneous:
-        page.locator("#steps-0-mode-1").check()
-    page.locator("#submit").click()
-    page.wait_for_url(url_matching(r"/r/"))
-    expect(page.locator("#connection")).to_have_attribute("data-state", "connected")
-    return page.locator("#share-link").input_value()
-
-
-def button(page: Page, name: str):
-    """Return the button with exactly this accessible name."""
-    return page.get_by_role("button", name=name, exact=True)
 
 
 def test_a_facilitator_and_two_members_run_a_check_in_round_and_a_check_out(live_server, open_page):
@@ -64,9 +42,13 @@ def test_a_facilitator_and_two_members_run_a_check_in_round_and_a_check_out(live
         else:
             page.get_by_label("Your answer").fill(f"{name}: {HOSTILE}")
             button(page, "Share").click()
-            for other in pages.values():
+            for other_name, other in pages.items():
                 # The answer appears live for everyone, as text, not as HTML.
                 expect(other.locator(".talking-order li", has_text=name)).to_contain_text(HOSTILE)
+                if other_name != name:
+                    # Screen readers hear what the speaker said, not only that they answered.
+                    said = f"{name}: {name}: {HOSTILE}"
+                    expect(other.locator("#announcer")).to_contain_text(said)
             button(page, "I'm done, pass the stick").click()
         done = fien.locator(".talking-order li", has_text=name)
         expect(done).to_have_class(url_matching(r"\b(heard|passed)\b"))
@@ -134,6 +116,8 @@ def test_simultaneous_answers_stay_hidden_until_the_reveal_and_a_refresh_keeps_t
     button(ann, "Save my answer").click()
     expect(bob.locator(".stage-status .chips")).to_contain_text("Ann")
     expect(bob.locator(".stage-body")).not_to_contain_text("A secret only revealed later")
+    expect(bob.locator("#announcer")).to_contain_text("Ann answered")
+    expect(bob.locator("#announcer")).not_to_contain_text("A secret only revealed later")
 
     # A refresh puts Ann back as the same member, with her own answer kept.
     ann.reload()

@@ -365,30 +365,36 @@ def test_facilitation_may_be_handed_over_in_the_lobby():
     assert flow.facilitator_id == 3
 
 
-def test_a_member_may_claim_facilitation_when_the_facilitator_is_offline():
+def test_a_member_may_claim_facilitation_once_the_facilitator_was_away_for_the_grace_period():
     flow = make_flow(status="running")
-    flow.claim(actor_for(flow, 3), facilitator_online=False)
+    flow.claim(actor_for(flow, 3), away_for=60.0, grace=60.0)
     assert flow.facilitator_id == 3
     assert actor_for(flow, FACILITATOR_ID).is_facilitator is False
 
 
 def test_a_member_cannot_claim_while_the_facilitator_is_online():
     flow = make_flow(status="running")
-    error = refusal(flow, "claim", actor_for(flow, 3), True)
+    error = refusal(flow, "claim", actor_for(flow, 3), None, 60.0)
+    assert error.code == "facilitator_present"
+
+
+def test_a_member_cannot_claim_during_the_facilitators_refresh_or_wifi_blip():
+    flow = make_flow(status="running")
+    error = refusal(flow, "claim", actor_for(flow, 3), 5.0, 60.0)
     assert error.code == "facilitator_present"
 
 
 def test_the_facilitator_cannot_claim_what_they_already_have():
     flow = make_flow(status="running")
-    assert refusal(flow, "claim", facilitator(flow), False).code == "already_facilitator"
+    assert refusal(flow, "claim", facilitator(flow), 90.0, 60.0).code == "already_facilitator"
 
 
 def test_facilitation_cannot_be_claimed_after_the_end():
     flow = make_flow(status="ended")
-    assert refusal(flow, "claim", actor_for(flow, 3), False).code == "room_ended"
+    assert refusal(flow, "claim", actor_for(flow, 3), 90.0, 60.0).code == "room_ended"
 
 
 def test_a_room_without_a_facilitator_can_be_claimed():
     flow = RoomFlow(step_count=1, facilitator_id=None)
-    flow.claim(Actor(2), facilitator_online=False)
+    flow.claim(Actor(2), away_for=0.0, grace=0.0)
     assert flow.facilitator_id == 2
