@@ -50,6 +50,7 @@ TEXTS = {
     "done_turn": _("I'm done, pass the stick"),
     "pass_turn_for": _("Pass the stick on"),
     "pass": _("Pass"),
+    "pass_hint": _("Not ready to speak when your turn comes? You may pass."),
     "you_passed": _("You passed. That is fine."),
     "answered_count": _("%(count)s of %(total)s have answered"),
     "answered_by": _("Answered: %(names)s"),

@@ -127,7 +127,10 @@ function renderRound(parts, ctx) {
       T.pass_turn_for) : null,
       pass,
     ].filter(Boolean);
-    return items.length ? h("div", { class: "button-row" }, items) : null;
+    if (!items.length) return null;
+    // A member waiting for the stick learns why "Pass" is there.
+    return [pass ? h("p", { class: "hint", text: T.pass_hint }) : null,
+      h("div", { class: "button-row" }, items)];
   });
   // When the stick reaches me in the middle of a step, my answer box gets focus.
   const wasSpeaking = parts.form.dataset.speaking === "1";
