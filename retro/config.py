@@ -139,6 +139,7 @@ def load_config(
         "RATELIMIT_STORAGE_URI": environ.get("RETRO_RATELIMIT_STORAGE_URI", "memory://"),
         "CLAIM_GRACE": _integer(environ, "RETRO_CLAIM_GRACE", 60),
         "PROXIES": _integer(environ, "RETRO_PROXIES", 0),
+        "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on a 429
         "RATELIMIT_ENABLED": environ.get("RETRO_RATELIMIT", "1") != "0",
         # A socket whose process sent no heartbeat for this long counts as gone.
         "PRESENCE_TIMEOUT": _integer(environ, "RETRO_PRESENCE_TIMEOUT", 45),

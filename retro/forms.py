@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from retro.client_text import SCALE_LABELS
 from retro.prompts import PROMPTS, THEMES
 from retro.rituals.checkin import PROMPT_LIMIT, SCALES
-from retro.services.rooms import MAX_STEPS, NAME_LIMIT, TEAM_NAME_LIMIT
+from retro.services.rooms import MAX_STEPS, NAME_LIMIT, TEAM_NAME_LIMIT, visible_text
 
 CUSTOM = "custom"
 AGENDA_ROWS = 6
@@ -31,7 +31,11 @@ AGENDA_ROWS = 6
 class TeamForm(FlaskForm):
     """Create a team."""
 
-    name = StringField(_("Team name"), validators=[DataRequired(), Length(max=TEAM_NAME_LIMIT)])
+    name = StringField(
+        _("Team name"),
+        filters=[visible_text],
+        validators=[DataRequired(), Length(max=TEAM_NAME_LIMIT)],
+    )
     submit = SubmitField(_("Create team"))
 
 
@@ -114,6 +118,7 @@ class StartRoomForm(FlaskForm):
 
     facilitator_name = StringField(
         _("Your name (you will facilitate)"),
+        filters=[visible_text],
         validators=[DataRequired(), Length(max=NAME_LIMIT)],
     )
     title = StringField(_("Title (optional)"), validators=[Optional(), Length(max=120)])
@@ -140,5 +145,7 @@ class StartRoomForm(FlaskForm):
 class JoinForm(FlaskForm):
     """Join a room with a display name."""
 
-    display_name = StringField(_("Your name"), validators=[DataRequired(), Length(max=NAME_LIMIT)])
+    display_name = StringField(
+        _("Your name"), filters=[visible_text], validators=[DataRequired(), Length(max=NAME_LIMIT)]
+    )
     submit = SubmitField(_("Join the room"))

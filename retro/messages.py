@@ -55,6 +55,7 @@ MESSAGES = {
     "unknown_prompt": _("Choose a prompt from the list or write your own."),
     "unknown_scale": _("Unknown scale."),
     "unknown_step_kind": _("Unknown kind of step."),
+    "viewer_only": _("The projector view only shows the room."),
     "wrong_step": _("That step is no longer the current one."),
 }
 

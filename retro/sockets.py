@@ -151,6 +151,8 @@ def _bound_member(sid: str) -> int:
     conn = db.session.get(Connection, sid)
     if conn is None:
         raise RitualError("unauthorized")
+    if conn.viewer:
+        raise RitualError("viewer_only")
     return conn.member_id
 
 

@@ -233,6 +233,6 @@ def test_concurrent_commands_on_one_room_get_gap_free_sequence_numbers(app, make
         thread.join(timeout=60)
     assert errors == []
     # Every change got its own number, none was skipped, none was lost.
-    assert sorted(seqs) == list(range(before + 1, before + 1 + 30))
+    assert sorted(seqs) == list(range(before + 1, before + 1 + 30)), (before, sorted(seqs))
     answered = rooms.snapshot(fien.id).public["step"]["answered"]
     assert answered == sorted(ids)

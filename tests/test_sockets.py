@@ -1008,3 +1008,36 @@ def test_every_broadcast_is_already_committed_when_it_is_sent(app, gather, monke
     ok(fien.send("reveal", step=0))
     assert len(seen) == 3
     assert all(sent <= stored for sent, stored in seen), seen
+
+
+def test_a_projector_socket_cannot_give_commands(app, gather):
+    room, fien, _ann, _bo = gather()
+    projector = socketio.test_client(
+        app, auth={"room": room.code, "token": fien.token, "view": "projector"}
+    )
+    try:
+        ack = projector.emit("start", {"action_id": "from-the-wall"}, callback=True)
+        refused(ack, "viewer_only")
+        assert rooms.snapshot(fien.id).public["room"]["status"] == "lobby"
+    finally:
+        projector.disconnect()
+
+
+def test_handing_over_to_someone_away_starts_their_grace_period_afresh(
+    app, gather, make_member, monkeypatch
+):
+    app.config["CLAIM_GRACE"] = 60
+    room, fien, ann, _bo = gather()
+    absent, _token = make_member(room, "Cas")
+    ok(fien.send("handover", member=absent.id))
+    claimable = ann.last_state()["room"]["claimable_at"]
+    assert claimable == pytest.approx(ann.last_state()["server_time"] + 60, abs=2)
+    refused(ann.send("claim"), "facilitator_present")
+
+
+def test_an_ended_room_cannot_be_claimed_and_says_so(app, gather):
+    _room, fien, ann, _bo = gather()
+    ok(fien.send("end"))
+    fien.disconnect()
+    assert ann.last_state()["room"]["claimable_at"] is None
+    refused(ann.send("claim"), "room_ended")

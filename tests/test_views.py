@@ -504,3 +504,17 @@ def test_the_markdown_export_keeps_plain_text_readable_and_inert():
         "&amp;lt;b&amp;gt; \\[x\\](javascript:y)"
     )
     assert md_escape("first\nsecond", quote=True) == "first  \n> second"
+
+
+@pytest.mark.parametrize("name", ["\u200b", "\u202e\u200d"])
+def test_a_team_name_of_invisible_characters_is_refused_as_empty(client, name):
+    response = client.post("/", data={"name": name})
+    assert response.status_code == 400
+    assert "This field is required." in response.get_data(as_text=True)
+
+
+def test_a_facilitator_name_of_invisible_characters_is_refused_as_empty(client, make_team):
+    team = make_team()
+    response = client.post(f"/t/{team.key}", data={**START_FORM, "facilitator_name": "\u200b"})
+    assert response.status_code == 400
+    assert team.rooms == []

@@ -377,11 +377,14 @@ def _change(
         save(room, flow, rituals)
         public = public_view(room, flow, rituals)
         private = private_view(room, rituals, member_id) if member_id is not None else None
+        # Read before the commit: afterwards the expired attribute would be reloaded
+        # and could already show a later change by another transaction.
+        seq = room.seq
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
-    return Outcome(room_id=room_id, seq=room.seq, public=public, private=private)
+    return Outcome(room_id=room_id, seq=seq, public=public, private=private)
 
 
 def load_flow(room: Room) -> RoomFlow:
@@ -408,12 +411,13 @@ def save(room: Room, flow: RoomFlow, rituals: Iterable[Ritual]) -> None:
         room.ended_at = utcnow()
     room.status = flow.status
     room.step_index = flow.step_index
+    handed_over = room.facilitator_id != flow.facilitator_id
     room.facilitator_id = flow.facilitator_id
     room.timer = flow.timer_state()
-    # Since when the facilitator has been away decides when others may take over.
-    if flow.facilitator_id in online_member_ids(room.id):
+    # Since when the (new) facilitator has been away decides when others may take over.
+    if flow.status == "ended" or flow.facilitator_id in online_member_ids(room.id):
         room.facilitator_away_since = None
-    elif room.facilitator_away_since is None:
+    elif room.facilitator_away_since is None or handed_over:
         room.facilitator_away_since = time.time()
     for step, ritual in zip(room.steps, rituals, strict=True):
         state = ritual.to_state()
@@ -500,14 +504,20 @@ def summary(room: Room) -> dict[str, Any]:
     }
 
 
+def visible_text(text: str | None) -> str:
+    """Return the text without control or format characters, whitespace collapsed.
+
+    Bidi overrides and zero-width characters could make one name look like another's.
+    """
+    text = "".join(c for c in text or "" if unicodedata.category(c) not in ("Cc", "Cf"))
+    return " ".join(text.split())
+
+
 def _clean_name(name: Any, limit: int = NAME_LIMIT) -> str:
     """Return a stripped display name, refusing an empty or oversize one."""
     if not isinstance(name, str):
         raise RitualError("invalid_value")
-    # Control and format characters (bidi overrides, zero-width joiners) could make
-    # one name look like another's.
-    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf"))
-    name = " ".join(name.split())
+    name = visible_text(name)
     if not name:
         raise RitualError("empty_name")
     if len(name) > limit:
