@@ -166,16 +166,16 @@ def connect(member_id: int, sid: str, server_id: str, viewer: bool = False) -> O
 
 
 def disconnect(sid: str) -> Outcome | None:
-    """Forget an open socket; returns the change if the room's presence changed."""
+    """Forget an open socket; returns the room's change, or None for an unknown socket."""
     conn = db.session.get(Connection, sid)
     if conn is None:
         return None
-    room_id, member_id = conn.room_id, conn.member_id
+    room_id = conn.room_id
 
     def change(room: Room, flow: RoomFlow, rituals: list[Ritual]) -> None:
         db.session.execute(delete(Connection).where(Connection.sid == sid))
 
-    return _change(room_id, member_id, change)
+    return _change(room_id, None, change)
 
 
 def heartbeat(server_id: str) -> None:
@@ -256,13 +256,9 @@ def execute(member_id: int, command: str, args: Mapping[str, Any], action_id: st
     room_id = db.session.get_one(Member, member_id).room_id
 
     def change(room: Room, flow: RoomFlow, rituals: list[Ritual]) -> None:
-        done = db.session.scalar(
-            select(ProcessedAction).where(
-                ProcessedAction.member_id == member_id, ProcessedAction.action_id == action_id
-            )
-        )
-        if done is not None:
-            raise _Duplicate(done.seq)
+        applied = _applied_seq(member_id, action_id)
+        if applied is not None:
+            raise _Duplicate(applied)
         if flow.status == "ended":
             # Read-only from here on, whoever asks and whatever the command.
             raise RitualError("room_ended")
@@ -282,14 +278,19 @@ def execute(member_id: int, command: str, args: Mapping[str, Any], action_id: st
         return _duplicate(member_id, done.seq)
     except IntegrityError:
         # Two retries of one action raced and the first one won; anything else is a bug.
-        applied = db.session.scalar(
-            select(ProcessedAction.seq).where(
-                ProcessedAction.member_id == member_id, ProcessedAction.action_id == action_id
-            )
-        )
+        applied = _applied_seq(member_id, action_id)
         if applied is None:
             raise
         return _duplicate(member_id, applied)
+
+
+def _applied_seq(member_id: int, action_id: str) -> int | None:
+    """Return the seq at which this member's action was applied, if it was."""
+    return db.session.scalar(
+        select(ProcessedAction.seq).where(
+            ProcessedAction.member_id == member_id, ProcessedAction.action_id == action_id
+        )
+    )
 
 
 def _duplicate(member_id: int, applied_seq: int) -> Outcome:
@@ -310,25 +311,21 @@ def _room_command(
     """Apply a command that drives the room itself."""
     now = time.time()
     before = flow.step_index
-    if command == "start":
-        flow.start(actor)
-    elif command == "next":
-        flow.next(actor)
-    elif command == "previous":
-        flow.previous(actor)
-    elif command == "end":
-        flow.end(actor)
-    elif command == "timer_start":
-        flow.timer_start(actor, args["seconds"], now)
-    elif command == "timer_extend":
-        flow.timer_extend(actor, args["seconds"], now)
-    elif command == "timer_stop":
-        flow.timer_stop(actor)
-    elif command == "handover":
-        flow.handover(actor, args["member"], {m.id for m in room.members})
-    elif command == "claim":
-        away = room.facilitator_away_since
-        flow.claim(actor, away_for=None if away is None else now - away, grace=claim_grace())
+    away = room.facilitator_away_since
+    handlers: dict[str, Callable[[], None]] = {
+        "start": lambda: flow.start(actor),
+        "next": lambda: flow.next(actor),
+        "previous": lambda: flow.previous(actor),
+        "end": lambda: flow.end(actor),
+        "timer_start": lambda: flow.timer_start(actor, args["seconds"], now),
+        "timer_extend": lambda: flow.timer_extend(actor, args["seconds"], now),
+        "timer_stop": lambda: flow.timer_stop(actor),
+        "handover": lambda: flow.handover(actor, args["member"], {m.id for m in room.members}),
+        "claim": lambda: flow.claim(
+            actor, away_for=None if away is None else now - away, grace=claim_grace()
+        ),
+    }
+    handlers[command]()
     if flow.status == "running" and flow.step_index != before:
         rituals[flow.step_index].begin(_presence_order(room), random.SystemRandom())
 
@@ -374,8 +371,9 @@ def _change(
         flow = load_flow(room)
         rituals = load_rituals(room)
         mutate(room, flow, rituals)
-        save(room, flow, rituals)
-        public = public_view(room, flow, rituals)
+        online = online_member_ids(room.id)
+        save(room, flow, rituals, online)
+        public = public_view(room, flow, rituals, online)
         private = private_view(room, rituals, member_id) if member_id is not None else None
         # Read before the commit: afterwards the expired attribute would be reloaded
         # and could already show a later change by another transaction.
@@ -403,7 +401,7 @@ def load_rituals(room: Room) -> list[Ritual]:
     return [STEP_KINDS[step.kind].from_state(step.state) for step in room.steps]
 
 
-def save(room: Room, flow: RoomFlow, rituals: Iterable[Ritual]) -> None:
+def save(room: Room, flow: RoomFlow, rituals: Iterable[Ritual], online: set[int]) -> None:
     """Write the state machines back to the room's rows."""
     if flow.status == "running" and room.started_at is None:
         room.started_at = utcnow()
@@ -415,7 +413,7 @@ def save(room: Room, flow: RoomFlow, rituals: Iterable[Ritual]) -> None:
     room.facilitator_id = flow.facilitator_id
     room.timer = flow.timer_state()
     # Since when the (new) facilitator has been away decides when others may take over.
-    if flow.status == "ended" or flow.facilitator_id in online_member_ids(room.id):
+    if flow.status == "ended" or flow.facilitator_id in online:
         room.facilitator_away_since = None
     elif room.facilitator_away_since is None or handed_over:
         room.facilitator_away_since = time.time()
@@ -428,7 +426,9 @@ def save(room: Room, flow: RoomFlow, rituals: Iterable[Ritual]) -> None:
 # -- views --------------------------------------------------------------------
 
 
-def public_view(room: Room, flow: RoomFlow, rituals: Sequence[Ritual]) -> dict[str, Any]:
+def public_view(
+    room: Room, flow: RoomFlow, rituals: Sequence[Ritual], online: set[int]
+) -> dict[str, Any]:
     """Return the room as every member may see it."""
     online = online_member_ids(room.id)
     current = rituals[flow.step_index] if 0 <= flow.step_index < len(rituals) else None
@@ -484,7 +484,7 @@ def snapshot(member_id: int, duplicate: bool = False) -> Outcome:
     outcome = Outcome(
         room_id=room.id,
         seq=room.seq,
-        public=public_view(room, flow, rituals),
+        public=public_view(room, flow, rituals, online_member_ids(room.id)),
         private=private_view(room, rituals, member_id),
         duplicate=duplicate,
     )

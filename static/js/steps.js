@@ -23,9 +23,12 @@ export function renderStep(stage, ctx) {
     stageTitle(kindLabel),
     prompt !== null ? h("blockquote", { class: "prompt", text: prompt }) : null,
   ]);
-  if (step.kind === "checkin" && step.mode === "round") renderRound(parts, ctx);
-  else renderWriting(parts, ctx);
-  renderScales(parts, ctx);
+  // What every part of a running step starts from.
+  const index = s.room.step_index;
+  const view = { T: ctx.T, state: s, step, index, mine: ctx.me.steps[index] };
+  if (step.kind === "checkin" && step.mode === "round") renderRound(parts, ctx, view);
+  else renderWriting(parts, ctx, view);
+  renderScales(parts, ctx, view);
 }
 
 /** The stage's heading: where focus lands when the step changes. */
@@ -80,11 +83,8 @@ function renderEnded(stage, ctx) {
 }
 
 /** The talking stick: order, current speaker, their live answer, passing. */
-function renderRound(parts, ctx) {
-  const { T, state } = ctx;
-  const step = state.step;
-  const index = state.room.step_index;
-  const mine = ctx.me.steps[index];
+function renderRound(parts, ctx, view) {
+  const { T, state, step, index, mine } = view;
   const me = ctx.memberId;
   const speaking = me !== null && step.speaker === me;
   const inOrder = me !== null && step.order.includes(me);
@@ -152,11 +152,8 @@ function renderRound(parts, ctx) {
 }
 
 /** Everyone writes (simultaneous check-in, check-out); hidden until the reveal. */
-function renderWriting(parts, ctx) {
-  const { T, state } = ctx;
-  const step = state.step;
-  const index = state.room.step_index;
-  const mine = ctx.me.steps[index];
+function renderWriting(parts, ctx, view) {
+  const { T, state, step, index, mine } = view;
   const checkout = step.kind === "checkout";
   const total = state.members.filter((m) => m.online || step.answered.includes(m.id)).length;
   const answered = step.answered.map((id) => ctx.name(id));
@@ -203,11 +200,8 @@ function renderWriting(parts, ctx) {
 }
 
 /** Anonymous 1-5 scales: a form until answered, then only the team's aggregate. */
-function renderScales(parts, ctx) {
-  const { T, state } = ctx;
-  const step = state.step;
-  const index = state.room.step_index;
-  const mine = ctx.me.steps[index];
+function renderScales(parts, ctx, view) {
+  const { T, state, step, index, mine } = view;
   if (!step.scales.length) {
     keyed(parts.scales, "none", () => null);
     keyed(parts.results, "none", () => null);

@@ -70,6 +70,13 @@ def join(page: Page, name: str) -> None:
     expect(page.locator("#connection")).to_have_attribute("data-state", "connected")
 
 
+def join_as(open_page, share: str, name: str, *, phone: bool = False) -> Page:
+    """Open the share link in a new browser context and join the room as `name`."""
+    page = open_page(share, phone=phone)
+    join(page, name)
+    return page
+
+
 def url_matching(pattern: str) -> re.Pattern[str]:
     """Return a compiled URL pattern for `wait_for_url`."""
     return re.compile(pattern)

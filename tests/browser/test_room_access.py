@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import button, create_room, join, screenshot
+from tests.browser.conftest import button, create_room, join_as, screenshot
 from tests.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
@@ -48,10 +48,8 @@ def test_a_facilitator_drives_a_step_with_the_keyboard_and_focus_is_never_lost(
     server = live_server()
     fien = open_page(server.url + "/")
     share = create_room(fien, scale=False, simultaneous=True)
-    ann = open_page(share)
-    join(ann, "Ann")
-    bob = open_page(share)
-    join(bob, "Bob")
+    ann = join_as(open_page, share, "Ann")
+    bob = join_as(open_page, share, "Bob")
     expect(fien.locator("#people li.online")).to_have_count(3)
 
     # Start: focus lands on the new step's heading, for the facilitator and the members.
@@ -129,8 +127,12 @@ def test_the_room_fits_a_375_px_phone_and_the_facilitator_keeps_next_step_in_rea
     server = live_server()
     fien = open_page(server.url + "/", phone=True)
     share = create_room(fien)
-    ann = open_page(share, phone=True)
-    join(ann, "Ann with a rather long display name that goes on and on and on")
+    ann = join_as(
+        open_page,
+        share,
+        "Ann with a rather long display name that goes on and on and on",
+        phone=True,
+    )
     expect(fien.locator("#people li.online")).to_have_count(2)
     fits(fien)
     fits(ann)
@@ -170,10 +172,8 @@ def test_the_projector_view_shows_the_room_without_controls_and_takes_no_part(
     server = live_server()
     fien = open_page(server.url + "/")
     share = create_room(fien, scale=False)
-    ann = open_page(share)
-    join(ann, "Ann")
-    bob = open_page(share)
-    join(bob, "Bob")
+    ann = join_as(open_page, share, "Ann")
+    bob = join_as(open_page, share, "Bob")
     participants = 3
     expect(fien.locator("#people li.online")).to_have_count(participants)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import button, create_room, join, screenshot, url_matching
+from tests.browser.conftest import button, create_room, join, join_as, screenshot, url_matching
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -18,10 +18,8 @@ def test_a_facilitator_and_two_members_run_a_check_in_round_and_a_check_out(live
     share = create_room(fien)
     assert share.startswith(server.url + "/r/")
 
-    ann = open_page(share, phone=True)
-    join(ann, "Ann")
-    bob = open_page(share)
-    join(bob, "Bob")
+    ann = join_as(open_page, share, "Ann", phone=True)
+    bob = join_as(open_page, share, "Bob")
     pages = {"Fien": fien, "Ann": ann, "Bob": bob}
     expect(fien.locator("#people li.online")).to_have_count(3)
     # Members cannot drive the room.
@@ -106,10 +104,8 @@ def test_simultaneous_answers_stay_hidden_until_the_reveal_and_a_refresh_keeps_t
     server = live_server()
     fien = open_page(server.url + "/")
     share = create_room(fien, scale=False, simultaneous=True)
-    ann = open_page(share, phone=True)
-    join(ann, "Ann")
-    bob = open_page(share)
-    join(bob, "Bob")
+    ann = join_as(open_page, share, "Ann", phone=True)
+    bob = join_as(open_page, share, "Bob")
     button(fien, "Start the room").first.click()
 
     ann.get_by_label("Your answer").fill("A secret only revealed later")

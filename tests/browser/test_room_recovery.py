@@ -8,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import button, create_room, join
+from tests.browser.conftest import button, create_room, join_as
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -21,8 +21,7 @@ def test_take_over_is_offered_only_after_the_facilitator_has_been_away_for_the_g
     server = live_server(RETRO_CLAIM_GRACE=str(GRACE))
     fien = open_page(server.url + "/")
     share = create_room(fien, scale=False)
-    ann = open_page(share)
-    join(ann, "Ann")
+    ann = join_as(open_page, share, "Ann")
     expect(ann.locator("#people li.online")).to_have_count(2)
     claim = button(ann, "Take over facilitation")
     expect(claim).to_have_count(0)
@@ -49,8 +48,7 @@ def test_a_command_on_a_socket_the_server_forgot_reconnects_and_still_applies(
     server = live_server()
     fien = open_page(server.url + "/")
     share = create_room(fien, scale=False, simultaneous=True)
-    ann = open_page(share)
-    join(ann, "Ann")
+    ann = join_as(open_page, share, "Ann")
     button(fien, "Start the room").first.click()
     expect(ann.get_by_label("Your answer")).to_be_visible()
 
