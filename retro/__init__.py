@@ -14,8 +14,9 @@ def create_app(config: dict[str, Any] | None = None):
     from flask import Flask
 
     from retro import cli, extensions, i18n, security, sockets
+    from retro.charter.markdown import render_inline, render_markdown
     from retro.config import load_config
-    from retro.views import api, errors, health, home, rooms, teams
+    from retro.views import api, charter, errors, health, home, rooms, teams
 
     settings = load_config(overrides=config)
     app = Flask(
@@ -37,8 +38,11 @@ def create_app(config: dict[str, Any] | None = None):
     extensions.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
-    for blueprint in (home.bp, teams.bp, rooms.bp, api.bp, health.bp, errors.bp):
+    for blueprint in (home.bp, teams.bp, rooms.bp, charter.bp, api.bp, health.bp, errors.bp):
         app.register_blueprint(blueprint)
+    # Charter text is Markdown: rendered, then sanitised, so nothing typed can run.
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["markdown_inline"] = render_inline
     extensions.csrf.exempt(api.bp)
     sockets.init_app(app)
     cli.init_app(app)

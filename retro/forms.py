@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
+    DateField,
     FieldList,
     Form,
     FormField,
+    HiddenField,
+    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -17,12 +23,36 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
+from retro.agendas import CADENCE_LABELS, preset_choices
+from retro.charter.content import (
+    AGREEMENT_LIMIT,
+    ANCHOR_NAME_LIMIT,
+    CADENCES,
+    LEADERSHIP_LIMIT,
+    MAX_AGREEMENTS,
+    MAX_ANCHORS,
+    PURPOSE_LIMIT,
+    Agreement,
+    Anchor,
+    CharterContent,
+    new_item_id,
+)
 from retro.client_text import SCALE_LABELS
 from retro.prompts import PROMPTS, THEMES
+from retro.rituals.base import visible_text
 from retro.rituals.checkin import PROMPT_LIMIT, SCALES
-from retro.services.rooms import MAX_STEPS, NAME_LIMIT, TEAM_NAME_LIMIT, visible_text
+from retro.rituals.purpose import MAX_VOTES, MIN_VOTES
+from retro.services.rooms import MAX_STEPS, NAME_LIMIT, TEAM_NAME_LIMIT
 
 CUSTOM = "custom"
 AGENDA_ROWS = 6
@@ -67,6 +97,8 @@ class StepForm(Form):
         choices=choices(
             ("", _("— none —")),
             ("checkin", _("Check-in round")),
+            ("purpose", _("Purpose alignment")),
+            ("agreements", _("Working-agreement drafting")),
             ("checkout", _("Check-out")),
         ),
         default="",
@@ -87,6 +119,16 @@ class StepForm(Form):
         choices=choices(*((scale, SCALE_LABELS[scale]) for scale in SCALES)),
         default=[],
     )
+
+    anonymous = BooleanField(
+        _("Anonymous: cards, proposals and objections are shown without names"), default=False
+    )
+    votes = IntegerField(_("Votes per person"), default=3, validators=[Optional()])
+
+    def validate_votes(self, field: IntegerField) -> None:
+        """Check the votes per person, on purpose-alignment rows only."""
+        if self.kind.data == "purpose" and field.data is not None:
+            NumberRange(min=MIN_VOTES, max=MAX_VOTES)(self, field)
 
     def validate_custom_prompt(self, field: StringField) -> None:
         """Require a text when the facilitator chose to write their own prompt."""
@@ -110,6 +152,14 @@ class StepForm(Form):
             }
         if self.kind.data == "checkout":
             return {"kind": "checkout"}
+        if self.kind.data == "purpose":
+            return {
+                "kind": "purpose",
+                "anonymous": bool(self.anonymous.data),
+                "votes": self.votes.data or 3,
+            }
+        if self.kind.data == "agreements":
+            return {"kind": "agreements", "anonymous": bool(self.anonymous.data)}
         return None
 
 
@@ -149,3 +199,196 @@ class JoinForm(FlaskForm):
         _("Your name"), filters=[visible_text], validators=[DataRequired(), Length(max=NAME_LIMIT)]
     )
     submit = SubmitField(_("Join the room"))
+
+
+# -- the team charter -----------------------------------------------------------------
+
+# Blank rows after the charter's own, so that new items need no JavaScript.
+AGREEMENT_BLANKS = 3
+ANCHOR_BLANKS = 1
+VERSION_NUMBER = Regexp(r"^\d{1,9}$")
+
+
+def cadence_choices() -> list[SelectChoice]:
+    """Return the cadences of a connection anchor as choices."""
+    return choices(*((cadence, CADENCE_LABELS.get(cadence, cadence)) for cadence in CADENCES))
+
+
+class AgreementRowForm(Form):
+    """One agreement in the charter form: its text, an optional review date, a retire box."""
+
+    id = HiddenField(validators=[Length(max=32)])
+    text = TextAreaField(_("Agreement"), validators=[Length(max=AGREEMENT_LIMIT)])
+    review_date = DateField(_("Review on (optional)"), validators=[Optional()])
+    retire = BooleanField(_("Retire this agreement"))
+
+    def kept(self) -> bool:
+        """Tell whether this row stays in the charter (written and not retired)."""
+        return bool((self.text.data or "").strip()) and not self.retire.data
+
+    def validate_text(self, field: TextAreaField) -> None:
+        """Refuse to empty an existing agreement: retiring it says what happened."""
+        if self.id.data and not self.retire.data and not (field.data or "").strip():
+            raise ValidationError(str(_("Write the agreement, or tick “Retire” to remove it.")))
+
+
+class AnchorRowForm(Form):
+    """One connection anchor in the charter form: a name, a cadence and a room agenda."""
+
+    id = HiddenField(validators=[Length(max=32)])
+    name = StringField(
+        _("Name"), filters=[visible_text], validators=[Length(max=ANCHOR_NAME_LIMIT)]
+    )
+    cadence = SelectField(_("Cadence"), choices=cadence_choices, default=CADENCES[0])
+    agenda = SelectField(_("Room agenda"), choices=preset_choices, default="checkin")
+    remove = BooleanField(_("Remove this anchor"))
+
+    def kept(self) -> bool:
+        """Tell whether this row stays in the charter (named and not removed)."""
+        return bool(self.name.data) and not self.remove.data
+
+    def validate_name(self, field: StringField) -> None:
+        """Refuse to blank an existing anchor's name: removing it says what happened."""
+        if self.id.data and not self.remove.data and not field.data:
+            raise ValidationError(str(_("Name the anchor, or tick “Remove” to remove it.")))
+
+
+class CharterForm(FlaskForm):
+    """Edit the charter: every section at once, based on the version the form was loaded from."""
+
+    base_version = HiddenField(validators=[InputRequired(), VERSION_NUMBER])
+    author = StringField(
+        _("Your name"),
+        filters=[visible_text],
+        validators=[DataRequired(), Length(max=NAME_LIMIT)],
+    )
+    purpose = TextAreaField(_("Purpose"), validators=[Length(max=PURPOSE_LIMIT)])
+    agreements = FieldList(
+        FormField(AgreementRowForm), max_entries=MAX_AGREEMENTS + AGREEMENT_BLANKS
+    )
+    anchors = FieldList(FormField(AnchorRowForm), max_entries=MAX_ANCHORS + ANCHOR_BLANKS)
+    leadership = TextAreaField(_("Leadership"), validators=[Length(max=LEADERSHIP_LIMIT)])
+    submit = SubmitField(_("Save a new version"))
+
+    @classmethod
+    def for_content(cls, content: CharterContent, base: int, author: str) -> CharterForm:
+        """Return the form pre-filled with a version's content, plus blank rows."""
+        form = cls(
+            formdata=None,
+            data={
+                "base_version": str(base),
+                "author": author,
+                "purpose": content.purpose,
+                "leadership": content.leadership,
+            },
+        )
+        for agreement in content.agreements:
+            review = date.fromisoformat(agreement.review_date) if agreement.review_date else None
+            form.agreements.append_entry(
+                {"id": agreement.id, "text": agreement.text, "review_date": review}
+            )
+        for anchor in content.anchors:
+            form.anchors.append_entry(
+                {
+                    "id": anchor.id,
+                    "name": anchor.name,
+                    "cadence": anchor.cadence,
+                    "agenda": anchor.agenda,
+                }
+            )
+        for _row in range(AGREEMENT_BLANKS):
+            form.agreements.append_entry()
+        for _row in range(ANCHOR_BLANKS):
+            form.anchors.append_entry()
+        return form
+
+    def base(self) -> int:
+        """Return the number of the version this form was based on."""
+        return int(self.base_version.data)
+
+    def rebase(self, number: int) -> None:
+        """Base the form on another version, so that saving it again is deliberate."""
+        self.base_version.data = str(number)
+
+    def content(self) -> CharterContent:
+        """Return the charter this form describes; new rows get fresh ids, in form order."""
+        seen: set[str] = set()
+
+        def fresh(item_id: str | None) -> str:
+            # A forged or repeated id would make two items one; give it a new one.
+            item_id = item_id if item_id and item_id not in seen else new_item_id()
+            seen.add(item_id)
+            return item_id
+
+        agreements = tuple(
+            Agreement(
+                id=fresh(row.form.id.data),
+                text=row.form.text.data.strip(),
+                review_date=row.form.review_date.data.isoformat()
+                if row.form.review_date.data
+                else None,
+            )
+            for row in self.agreements
+            if row.form.kept()
+        )
+        anchors = tuple(
+            Anchor(
+                id=fresh(row.form.id.data),
+                name=row.form.name.data,
+                cadence=row.form.cadence.data,
+                agenda=row.form.agenda.data,
+            )
+            for row in self.anchors
+            if row.form.kept()
+        )
+        return CharterContent(
+            purpose=(self.purpose.data or "").strip(),
+            agreements=agreements,
+            anchors=anchors,
+            leadership=(self.leadership.data or "").strip(),
+        )
+
+    def validate_agreements(self, field: FieldList) -> None:
+        """Refuse more agreements than a charter holds."""
+        if sum(row.form.kept() for row in field) > MAX_AGREEMENTS:
+            raise ValidationError(
+                str(_("A charter has at most %(limit)s agreements.", limit=MAX_AGREEMENTS))
+            )
+
+    def validate_anchors(self, field: FieldList) -> None:
+        """Refuse more connection anchors than a charter holds."""
+        if sum(row.form.kept() for row in field) > MAX_ANCHORS:
+            raise ValidationError(
+                str(_("A charter has at most %(limit)s connection anchors.", limit=MAX_ANCHORS))
+            )
+
+
+class RestoreForm(FlaskForm):
+    """Restore an old charter version as a new one."""
+
+    base_version = HiddenField(validators=[InputRequired(), VERSION_NUMBER])
+    author = StringField(
+        _("Your name"),
+        filters=[visible_text],
+        validators=[DataRequired(), Length(max=NAME_LIMIT)],
+    )
+    submit = SubmitField(_("Restore this version"))
+
+    def base(self) -> int:
+        """Return the number of the current version when the form was loaded."""
+        return int(self.base_version.data)
+
+    def rebase(self, number: int) -> None:
+        """Base the form on another current version."""
+        self.base_version.data = str(number)
+
+
+class StartAnchorForm(FlaskForm):
+    """Start a room now from a connection anchor's agenda."""
+
+    facilitator_name = StringField(
+        _("Your name (you will facilitate)"),
+        filters=[visible_text],
+        validators=[DataRequired(), Length(max=NAME_LIMIT)],
+    )
+    submit = SubmitField(_("Start this anchor now"))

@@ -22,7 +22,7 @@ class Prompt:
 THEMES = {
     **{scale: SCALE_LABELS[scale] for scale in ("energy", "autonomy", "competence", "relatedness")},
     "safety": _("Safety"),
-    "purpose": _("Purpose"),
+    "purpose": _("Meaning"),
     "light": _("Light"),
 }
 

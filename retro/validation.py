@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from retro.charter.content import ITEM_ID
 from retro.rituals import RitualError
+from retro.rituals.agreements import AGREEMENT_LIMIT
 from retro.rituals.checkin import ANSWER_LIMIT, SCALES
+from retro.rituals.consent import REASON_LIMIT
+from retro.rituals.purpose import CARD_LIMIT, GROUP_TITLE_LIMIT, PURPOSE_LIMIT
 
 ACTION_ID_LIMIT = 64
 Check = Callable[[Any], Any]
@@ -47,6 +51,33 @@ def scale_values(value: Any) -> dict[str, int]:
     return {k: one_to_five(v) for k, v in value.items()}
 
 
+def one_of(*allowed: str) -> Check:
+    """Accept one of a few fixed strings."""
+
+    def check(value: Any) -> str:
+        if value not in allowed:
+            raise ValueError
+        return value
+
+    return check
+
+
+def ident(value: Any) -> str:
+    """Accept the id of a card, group, proposal or agreement."""
+    if not isinstance(value, str) or not ITEM_ID.fullmatch(value):
+        raise ValueError
+    return value
+
+
+def nullable(check: Check) -> Check:
+    """Accept null as well as what `check` accepts."""
+
+    def wrapped(value: Any) -> Any:
+        return None if value is None else check(value)
+
+    return wrapped
+
+
 STEP = integer(0, 99)
 # The allowed timer range is a rule of the room (RoomFlow), with its own message.
 SECONDS = integer(0, 2**31 - 1)
@@ -67,6 +98,33 @@ SCHEMAS: dict[str, dict[str, Check]] = {
     "pass_turn": {"step": STEP},
     "reveal": {"step": STEP},
     "rate": {"step": STEP, "values": scale_values},
+    "publish": {},
+    # Purpose alignment
+    "add_card": {"step": STEP, "column": one_of("exists", "bring"), "text": text(CARD_LIMIT)},
+    "edit_card": {"step": STEP, "card": ident, "text": text(CARD_LIMIT)},
+    "delete_card": {"step": STEP, "card": ident},
+    "group_card": {"step": STEP, "card": ident, "target": nullable(ident)},
+    "title_group": {"step": STEP, "group": ident, "title": text(GROUP_TITLE_LIMIT)},
+    "open_voting": {"step": STEP, "votes": integer(1, 10)},
+    "vote": {"step": STEP, "group": ident},
+    "unvote": {"step": STEP, "group": ident},
+    "close_voting": {"step": STEP},
+    "draft_statement": {"step": STEP, "text": text(PURPOSE_LIMIT)},
+    # Consent, in both charter steps
+    "call_consent": {"step": STEP, "threshold": integer(0, 5), "proposal": nullable(ident)},
+    "consent": {"step": STEP, "score": integer(0, 5), "reason": text(REASON_LIMIT)},
+    "close_consent": {"step": STEP},
+    # Working-agreement drafting
+    "propose": {
+        "step": STEP,
+        "kind": one_of("amend", "retire", "add"),
+        "target": nullable(ident),
+        "text": text(AGREEMENT_LIMIT),
+        "review_date": text(10),
+    },
+    "amend_proposal": {"step": STEP, "proposal": ident, "text": text(AGREEMENT_LIMIT)},
+    "withdraw": {"step": STEP, "proposal": ident},
+    "keep": {"step": STEP, "agreement": ident},
 }
 
 

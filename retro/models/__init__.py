@@ -1,6 +1,16 @@
 """SQLAlchemy models, one module per aggregate."""
 
+from retro.models.charter import Charter, CharterVersion
 from retro.models.room import Connection, Member, ProcessedAction, Room, Step
 from retro.models.team import Team
 
-__all__ = ["Connection", "Member", "ProcessedAction", "Room", "Step", "Team"]
+__all__ = [
+    "Charter",
+    "CharterVersion",
+    "Connection",
+    "Member",
+    "ProcessedAction",
+    "Room",
+    "Step",
+    "Team",
+]

@@ -12,6 +12,7 @@ from retro.extensions import db
 from retro.models.base import new_token, utcnow
 
 if TYPE_CHECKING:
+    from retro.models.charter import Charter
     from retro.models.room import Room
 
 
@@ -28,3 +29,4 @@ class Team(db.Model):
     rooms: Mapped[list[Room]] = relationship(
         back_populates="team", order_by="Room.created_at.desc()"
     )
+    charter: Mapped[Charter | None] = relationship(back_populates="team", uselist=False)

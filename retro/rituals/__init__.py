@@ -5,14 +5,32 @@ takes the clock and randomness as arguments, and raises `RitualError` for any
 illegal move, leaving itself unchanged.
 """
 
+from retro.rituals.agreements import AgreementDrafting
 from retro.rituals.base import Actor, RitualError
 from retro.rituals.checkin import CheckInRound
 from retro.rituals.checkout import CheckOut
+from retro.rituals.consent import ConsentVote
+from retro.rituals.purpose import PurposeAlignment
 from retro.rituals.room import RoomFlow
 
-STEP_KINDS: dict[str, type[CheckInRound] | type[CheckOut]] = {
+STEP_KINDS: dict[
+    str,
+    type[CheckInRound] | type[CheckOut] | type[PurposeAlignment] | type[AgreementDrafting],
+] = {
     "checkin": CheckInRound,
     "checkout": CheckOut,
+    "purpose": PurposeAlignment,
+    "agreements": AgreementDrafting,
 }
 
-__all__ = ["STEP_KINDS", "Actor", "CheckInRound", "CheckOut", "RitualError", "RoomFlow"]
+__all__ = [
+    "STEP_KINDS",
+    "Actor",
+    "AgreementDrafting",
+    "CheckInRound",
+    "CheckOut",
+    "ConsentVote",
+    "PurposeAlignment",
+    "RitualError",
+    "RoomFlow",
+]

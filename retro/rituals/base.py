@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,27 @@ def clean_text(text: Any, limit: int) -> str:
     if len(text) > limit:
         raise RitualError("too_long", limit=limit)
     return text
+
+
+def visible_text(text: str | None) -> str:
+    """Return the text without control or format characters, whitespace collapsed.
+
+    Bidi overrides and zero-width characters could make one name look like another's.
+    """
+    text = "".join(c for c in text or "" if unicodedata.category(c) not in ("Cc", "Cf"))
+    return " ".join(text.split())
+
+
+def clean_name(name: Any, limit: int) -> str:
+    """Return a display name without invisible characters, refusing an empty or oversize one."""
+    if not isinstance(name, str):
+        raise RitualError("invalid_value")
+    name = visible_text(name)
+    if not name:
+        raise RitualError("empty_name")
+    if len(name) > limit:
+        raise RitualError("too_long", limit=limit)
+    return name
 
 
 @dataclass

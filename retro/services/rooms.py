@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import random
 import time
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -25,13 +24,25 @@ from retro.extensions import db
 from retro.models import Connection, Member, ProcessedAction, Room, Step, Team
 from retro.models.base import digest, new_token, utcnow
 from retro.prompts import BY_ID
-from retro.rituals import STEP_KINDS, Actor, CheckInRound, CheckOut, RitualError, RoomFlow
+from retro.rituals import (
+    STEP_KINDS,
+    Actor,
+    AgreementDrafting,
+    CheckInRound,
+    CheckOut,
+    PurposeAlignment,
+    RitualError,
+    RoomFlow,
+)
+from retro.rituals.base import clean_name, require_facilitator
+from retro.services import charter
 
 NAME_LIMIT = 64
 TEAM_NAME_LIMIT = 80
 MAX_STEPS = 12
 
-Ritual = CheckInRound | CheckOut
+Ritual = CheckInRound | CheckOut | PurposeAlignment | AgreementDrafting
+CharterStep = PurposeAlignment | AgreementDrafting
 
 
 @dataclass
@@ -50,7 +61,7 @@ class Outcome:
 
 def create_team(name: str) -> Team:
     """Create a team with a fresh secret key."""
-    team = Team(name=_clean_name(name, TEAM_NAME_LIMIT))
+    team = Team(name=clean_name(name, TEAM_NAME_LIMIT))
     db.session.add(team)
     db.session.commit()
     return team
@@ -78,6 +89,12 @@ def build_step(spec: Mapping[str, Any]) -> Ritual:
         return CheckInRound.create(prompt=prompt, prompt_id=prompt_id, mode=mode, scales=scales)
     if kind == "checkout":
         return CheckOut.create()
+    if kind == "purpose":
+        return PurposeAlignment.create(
+            anonymous=spec.get("anonymous", False), votes=spec.get("votes", 3)
+        )
+    if kind == "agreements":
+        return AgreementDrafting.create(anonymous=spec.get("anonymous", False))
     raise RitualError("unknown_step_kind")
 
 
@@ -94,7 +111,7 @@ def create_room(
         raise RitualError("agenda_too_long", limit=MAX_STEPS)
     rituals = [build_step(spec) for spec in agenda]
     # Check the name before building rows: a half-built Room would linger in team.rooms.
-    name = _clean_name(facilitator_name)
+    name = clean_name(facilitator_name, NAME_LIMIT)
     room = Room(team=team, title=(title or "").strip()[:120], timer={})
     for position, ritual in enumerate(rituals):
         room.steps.append(Step(position=position, kind=ritual.kind, state=ritual.to_state()))
@@ -114,7 +131,8 @@ def join_room(room: Room, display_name: str, max_members: int) -> tuple[Member, 
     if len(room.members) >= max_members:
         raise RitualError("room_full")
     token = new_token(24)
-    member = Member(room=room, display_name=_clean_name(display_name), token_hash=digest(token))
+    name = clean_name(display_name, NAME_LIMIT)
+    member = Member(room=room, display_name=name, token_hash=digest(token))
     db.session.add(member)
     db.session.commit()
     return member, token
@@ -244,9 +262,35 @@ ROOM_COMMANDS = {
     "timer_stop",
     "handover",
     "claim",
+    "publish",
 }
-STEP_COMMANDS = {"answer", "pass", "pass_turn", "reveal", "rate"}
-COMMANDS = ROOM_COMMANDS | STEP_COMMANDS
+# A step command calls the ritual method of that name (with the payload's fields), if the
+# current step's kind has one; "pass" is a keyword in Python.
+STEP_COMMANDS = {
+    "answer": "answer",
+    "pass": "pass_",
+    "pass_turn": "pass_turn",
+    "reveal": "reveal",
+    "rate": "rate",
+    "add_card": "add_card",
+    "edit_card": "edit_card",
+    "delete_card": "delete_card",
+    "group_card": "group_card",
+    "title_group": "title_group",
+    "open_voting": "open_voting",
+    "vote": "vote",
+    "unvote": "unvote",
+    "close_voting": "close_voting",
+    "draft_statement": "draft_statement",
+    "call_consent": "call_consent",
+    "consent": "consent",
+    "close_consent": "close_consent",
+    "propose": "propose",
+    "amend_proposal": "amend_proposal",
+    "withdraw": "withdraw",
+    "keep": "keep",
+}
+COMMANDS = ROOM_COMMANDS | set(STEP_COMMANDS)
 
 
 def execute(member_id: int, command: str, args: Mapping[str, Any], action_id: str) -> Outcome:
@@ -324,22 +368,55 @@ def _room_command(
         "claim": lambda: flow.claim(
             actor, away_for=None if away is None else now - away, grace=claim_grace()
         ),
+        "publish": lambda: _publish(room, flow, rituals, actor),
     }
     handlers[command]()
     if flow.status == "running" and flow.step_index != before:
-        rituals[flow.step_index].begin(_presence_order(room), random.SystemRandom())
+        ritual = rituals[flow.step_index]
+        if isinstance(ritual, CharterStep) and not ritual.loaded:
+            # The step works on the charter as it is when the step first opens.
+            ritual.load_charter(
+                charter.current_purpose(room.team), charter.current_agreements(room.team)
+            )
+        ritual.begin(_presence_order(room), random.SystemRandom())
+
+
+def _publish(room: Room, flow: RoomFlow, rituals: Sequence[Ritual], actor: Actor) -> None:
+    """Publish the room's charter draft as a new version, ratified by who is present."""
+    require_facilitator(actor)
+    if flow.status != "running":
+        raise RitualError("not_running")
+    purpose, ops = charter_draft(rituals)
+    online = online_member_ids(room.id)
+    names = {m.id: m.display_name for m in room.members}
+    charter.publish_draft(
+        room.team,
+        room.id,
+        purpose,
+        ops,
+        ratified_by=[names[m.id] for m in room.members if m.id in online],
+        author=names.get(actor.member_id, ""),
+    )
+
+
+def charter_draft(rituals: Sequence[Ritual]) -> tuple[str | None, list[dict[str, Any]]]:
+    """Return what the room's steps have ratified: a purpose statement and agreement changes."""
+    purpose = None
+    ops: list[dict[str, Any]] = []
+    for ritual in rituals:
+        if isinstance(ritual, PurposeAlignment) and ritual.ratified:
+            purpose = ritual.ratified
+        elif isinstance(ritual, AgreementDrafting):
+            ops += ritual.draft_ops()
+    return purpose, ops
 
 
 def _step_command(ritual: Ritual, actor: Actor, command: str, args: Mapping[str, Any]) -> None:
-    """Apply a command to the current ritual step."""
-    handlers: dict[str, Callable[[], None]] = {
-        "answer": lambda: ritual.answer(actor, args["text"]),
-        "pass": lambda: ritual.pass_(actor),
-        "pass_turn": lambda: ritual.pass_turn(actor),
-        "reveal": lambda: ritual.reveal(actor),
-        "rate": lambda: ritual.rate(actor, args["values"]),
-    }
-    handlers[command]()
+    """Apply a command to the current ritual step, if its kind knows the command."""
+    method = getattr(ritual, STEP_COMMANDS[command], None)
+    if method is None:
+        raise RitualError("not_in_this_step")
+    method(actor, **{name: value for name, value in args.items() if name != "step"})
 
 
 def _presence_order(room: Room) -> list[int]:
@@ -456,7 +533,34 @@ def public_view(
         "agenda": [_agenda_entry(r) for r in rituals],
         "step": current.public_view() if current is not None else None,
         "timer": flow.timer.view(now),
+        "charter": _charter_view(room, rituals),
     }
+
+
+def _charter_view(room: Room, rituals: Sequence[Ritual]) -> dict[str, Any] | None:
+    """Return the room's charter draft and whether it is published, for rooms that draft one."""
+    if not any(isinstance(r, CharterStep) for r in rituals):
+        return None
+    purpose, ops = charter_draft(rituals)
+    published = charter.room_publication(room.id)
+    dirty = bool(purpose is not None or ops) and (
+        published is None or published.draft_key != charter.draft_key(purpose, ops)
+    )
+    return {
+        "draft": {"purpose": purpose, "ops": ops},
+        "published": (
+            {"number": published.number, "created_at": _iso(published.created_at)}
+            if published is not None
+            else None
+        ),
+        "dirty": dirty,
+        "can_publish": dirty and room.status == "running",
+    }
+
+
+def _iso(moment: datetime) -> str:
+    """Return a stored UTC time as ISO 8601 with a Z, to the second."""
+    return moment.replace(microsecond=0).isoformat() + "Z"
 
 
 def _agenda_entry(ritual: Ritual) -> dict[str, Any]:
@@ -464,6 +568,8 @@ def _agenda_entry(ritual: Ritual) -> dict[str, Any]:
     entry: dict[str, Any] = {"kind": ritual.kind}
     if isinstance(ritual, CheckInRound):
         entry.update(mode=ritual.mode, prompt=ritual.prompt, prompt_id=ritual.prompt_id)
+    elif isinstance(ritual, CharterStep):
+        entry.update(anonymous=ritual.anonymous)
     return entry
 
 
@@ -501,25 +607,5 @@ def summary(room: Room) -> dict[str, Any]:
         "names": names,
         "steps": [r.public_view() for r in rituals],
         "facilitator": names.get(flow.facilitator_id or -1),
+        "published": charter.room_publications(room.id),
     }
-
-
-def visible_text(text: str | None) -> str:
-    """Return the text without control or format characters, whitespace collapsed.
-
-    Bidi overrides and zero-width characters could make one name look like another's.
-    """
-    text = "".join(c for c in text or "" if unicodedata.category(c) not in ("Cc", "Cf"))
-    return " ".join(text.split())
-
-
-def _clean_name(name: Any, limit: int = NAME_LIMIT) -> str:
-    """Return a stripped display name, refusing an empty or oversize one."""
-    if not isinstance(name, str):
-        raise RitualError("invalid_value")
-    name = visible_text(name)
-    if not name:
-        raise RitualError("empty_name")
-    if len(name) > limit:
-        raise RitualError("too_long", limit=limit)
-    return name

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask_babel import format_datetime, gettext
+from flask_babel import format_datetime, gettext, ngettext
 
 from retro.client_text import SCALE_LABELS
 from retro.prompts import prompt_text
@@ -39,6 +39,17 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         lines.append("  \n" + gettext("Ended: %(when)s", when=format_datetime(room.ended_at)))
     people = ", ".join(md_escape(n) for n in names.values())
     lines += ["  \n" + gettext("Present: %(names)s", names=people), ""]
+    published = [str(v.number) for v in summary.get("published", [])]
+    if published:
+        lines += [
+            ngettext(
+                "This room published version %(versions)s of the team charter.",
+                "This room published versions %(versions)s of the team charter.",
+                len(published),
+                versions=", ".join(published),
+            ),
+            "",
+        ]
     for number, step in enumerate(summary["steps"], start=1):
         lines += _step_lines(number, step, names)
     return "\n".join(lines).rstrip() + "\n"
@@ -46,6 +57,11 @@ def summary_markdown(summary: dict[str, Any]) -> str:
 
 def _step_lines(number: int, step: dict[str, Any], names: dict[int, str]) -> list[str]:
     """Return the Markdown lines of one step."""
+    if step["kind"] == "purpose":
+        return [f"## {number}. {gettext('Purpose alignment')}", "", *_purpose_lines(step, names)]
+    if step["kind"] == "agreements":
+        heading = gettext("Working-agreement drafting")
+        return [f"## {number}. {heading}", "", *_agreement_lines(step, names)]
     if step["kind"] == "checkin":
         heading = gettext("Check-in round")
         question = prompt_text(step.get("prompt_id"), step.get("prompt", ""))
@@ -78,4 +94,105 @@ def _step_lines(number: int, step: dict[str, Any], names: dict[int, str]) -> lis
         lines += [gettext("The scale results were not revealed."), ""]
     elif results is not None:
         lines += [gettext("Fewer than 3 people answered the scales, so no results are shown."), ""]
+    return lines
+
+
+def _who(member_id: Any, names: dict[int, str]) -> str:
+    """Return ' (name)' for a named author, or nothing in an anonymous step."""
+    return "" if member_id is None else f" ({md_escape(names.get(int(member_id), '?'))})"
+
+
+def _purpose_lines(step: dict[str, Any], names: dict[int, str]) -> list[str]:
+    """Return the Markdown lines of a purpose alignment: cards, votes, statement, consent."""
+    if not step.get("started"):
+        return [gettext("This step was not reached."), ""]
+    lines: list[str] = []
+    cards = {card["id"]: card for card in step.get("cards", [])}
+    votes = {r["group"]: r["votes"] for r in step.get("results", [])}
+    if not cards:
+        written = step.get("written", {})
+        seen = written.get("exists") or written.get("bring")
+        lines += [gettext("Cards were not revealed.") if seen else gettext("No cards."), ""]
+    for group in step.get("groups", []):
+        title = md_escape(group.get("title") or "") or "–"
+        count = votes.get(group["id"])
+        tally = "" if count is None else " · " + ngettext("%(num)s vote", "%(num)s votes", count)
+        lines.append(f"- **{title}**{tally}")
+        for card_id in group["cards"]:
+            card = cards[card_id]
+            column = gettext("Exists for") if card["column"] == "exists" else gettext("I bring")
+            author = _who(card.get("author"), names)
+            lines.append(f"  - {column}: {md_escape(card['text'])}{author}")
+    if cards:
+        lines.append("")
+    if step.get("ratified"):
+        lines += [f"**{gettext('Ratified purpose')}**", ""]
+        lines += [f"> {md_escape(step['ratified'], True)}", ""]
+    elif step.get("statement"):
+        lines += [f"**{gettext('Draft statement (not ratified)')}**", ""]
+        lines += [f"> {md_escape(step['statement'], True)}", ""]
+    return lines + _round_lines(step.get("rounds", []), names)
+
+
+def _agreement_lines(step: dict[str, Any], names: dict[int, str]) -> list[str]:
+    """Return the Markdown lines of an agreement drafting: decisions and proposals."""
+    if not step.get("started"):
+        return [gettext("This step was not reached."), ""]
+    decisions = {
+        "open": gettext("not decided"),
+        "kept": gettext("kept"),
+        "amended": gettext("amended"),
+        "retired": gettext("retired"),
+    }
+    statuses = {
+        "open": gettext("open"),
+        "voting": gettext("being voted on"),
+        "accepted": gettext("accepted"),
+        "objected": gettext("objected"),
+        "withdrawn": gettext("withdrawn"),
+    }
+    texts = {a["id"]: a["text"] for a in step.get("agreements", [])}
+    lines = [f"**{gettext('Agreements reviewed')}**", ""]
+    for agreement in step.get("agreements", []):
+        decision = decisions.get(agreement["decision"], agreement["decision"])
+        lines.append(f"- {md_escape(agreement['text'])} · {decision}")
+    if not step.get("agreements"):
+        lines.append(gettext("The charter had no agreements yet."))
+    lines += ["", f"**{gettext('Proposals')}**", ""]
+    for proposal in step.get("proposals", []):
+        old = md_escape(texts.get(proposal.get("target"), "?"))
+        text = md_escape(proposal.get("text") or "")
+        if proposal["kind"] == "add":
+            what = gettext("New agreement: %(text)s", text=text)
+        elif proposal["kind"] == "amend":
+            what = gettext("Amend “%(old)s” to: %(text)s", old=old, text=text)
+        else:
+            what = gettext("Retire “%(old)s”", old=old)
+        status = statuses.get(proposal["status"], proposal["status"])
+        lines.append(f"- {what} · {status}{_who(proposal.get('author'), names)}")
+    if not step.get("proposals"):
+        lines.append(gettext("No proposals."))
+    lines.append("")
+    return lines
+
+
+def _round_lines(rounds: list[dict[str, Any]], names: dict[int, str]) -> list[str]:
+    """Return the Markdown lines of closed consent rounds."""
+    if not rounds:
+        return []
+    lines = [f"**{gettext('Consent votes')}**", ""]
+    for number, round_ in enumerate(rounds, start=1):
+        outcome = gettext("Passed") if round_["passed"] else gettext("Not passed")
+        detail = gettext(
+            "%(count)s votes, threshold %(threshold)s, scores 0–5: %(histogram)s",
+            count=round_["count"],
+            threshold=round_["threshold"],
+            histogram=" · ".join(str(n) for n in round_["histogram"]),
+        )
+        lines.append(f"{number}. {outcome}: {detail}")
+        for objection in round_.get("objections", []):
+            reason = md_escape(objection["reason"])
+            who = _who(objection.get("member"), names)
+            lines.append(f"   - {objection['score']}: {reason}{who}")
+    lines.append("")
     return lines

@@ -17,12 +17,15 @@ from flask import (
 )
 
 from retro import memberships
+from retro.agendas import CADENCE_LABELS, PRESETS
+from retro.charter.content import compare
 from retro.client_text import SCALE_LABELS, client_catalog
 from retro.extensions import limiter
 from retro.forms import JoinForm
 from retro.messages import message_for
 from retro.prompts import BY_ID
 from retro.rituals import RitualError
+from retro.services import charter as charters
 from retro.services import rooms
 from retro.views.export import summary_markdown
 
@@ -110,4 +113,35 @@ def export(code: str):
         text,
         mimetype="text/markdown",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/<code>/charter")
+def charter(code: str):
+    """Show the team's charter, read-only, to the room's members, with what changed last."""
+    room = rooms.room_by_code(code) or abort(404)
+    if current_member(room) is None:
+        # The charter belongs to the team: only people in the room may read it from here.
+        return redirect(url_for("rooms.show", code=code))
+    team = room.team
+    head = charters.current_version(team)
+    old = new = diff = None
+    if head is not None:
+        new = charters.version(team, request.args.get("to", head.number, type=int)) or abort(404)
+        wanted = request.args.get("from", max(1, new.number - 1), type=int)
+        old = charters.version(team, wanted) or abort(404)
+        diff = compare(charters.content_of(old), charters.content_of(new))
+    return render_template(
+        "room_charter.html",
+        room=room,
+        team=team,
+        head=head,
+        content=charters.content_of(head),
+        old=old,
+        new=new,
+        diff=diff,
+        versions=charters.history(team),
+        deeds=charters.open_deeds(team),
+        presets=PRESETS,
+        cadence_labels=CADENCE_LABELS,
     )

@@ -12,6 +12,8 @@ if (builder) {
     const prompt = row.querySelector(".prompt-select");
     row.dataset.kind = kind;
     row.querySelector(".checkin-only").hidden = kind !== "checkin";
+    row.querySelector(".charter-only").hidden = kind !== "purpose" && kind !== "agreements";
+    row.querySelector(".purpose-only").hidden = kind !== "purpose";
     row.querySelector(".custom-prompt").hidden = !prompt || prompt.value !== "custom";
   };
 

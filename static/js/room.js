@@ -185,7 +185,8 @@ function announceChanges(before, after) {
     return;
   }
   // Written answers stay private until the reveal: only say that someone answered.
-  for (const id of a.answered) {
+  // The charter steps have no answers; they announce their own changes.
+  for (const id of a.answered ?? []) {
     if (!b.answered.includes(id) && id !== ctx.memberId) {
       announce(format(T.answer_from, { name: ctx.name(id) }));
     }
@@ -293,7 +294,7 @@ function renderAgenda(s) {
   fill($("agenda"), s.agenda.map((step, i) => {
     const current = s.room.status === "running" && i === s.room.step_index;
     const label = step.kind === "checkin"
-      ? `${T.kind_checkin} (${T[`mode_${step.mode}`]})` : T.kind_checkout;
+      ? `${T.kind_checkin} (${T[`mode_${step.mode}`]})` : T[`kind_${step.kind}`];
     return h("li", { class: current ? "current" : i < s.room.step_index ? "done" : "",
       "aria-current": current ? "step" : false }, label);
   }));

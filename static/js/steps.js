@@ -4,19 +4,23 @@
 // leave focus, typing and screen readers alone. Controls carry a stable `data-focus` key:
 // when a rebuild replaces a focused control, room.js focuses the new one with that key,
 // or else the first of its `data-focus-fallback` keys that exists, or else the heading.
+import { renderAgreements } from "./agreements.js";
+import { renderCharterDraft } from "./charter-draft.js";
 import { fill, format, h, keyed } from "./dom.js";
+import { renderPurpose } from "./purpose.js";
 
 /** Render the stage for the current state. */
 export function renderStep(stage, ctx) {
   const s = ctx.state;
   const status = s.room.status;
+  renderCharterDraft(ctx);
   if (status === "lobby") return renderLobby(stage, ctx);
   if (status === "ended") return renderEnded(stage, ctx);
   const step = s.step;
   const parts = ensureParts(stage, `${s.room.step_index}:${step.kind}`);
   const heading = format(ctx.T.step_of, { n: s.room.step_index + 1, total: s.agenda.length });
   const kindLabel = step.kind === "checkin"
-    ? `${ctx.T.kind_checkin} · ${ctx.T[`mode_${step.mode}`]}` : ctx.T.kind_checkout;
+    ? `${ctx.T.kind_checkin} · ${ctx.T[`mode_${step.mode}`]}` : ctx.T[`kind_${step.kind}`];
   const prompt = step.kind === "checkin" ? ctx.PROMPTS[step.prompt_id] || step.prompt : null;
   keyed(parts.head, JSON.stringify([heading, kindLabel, prompt]), () => [
     h("p", { class: "eyebrow", text: heading }),
@@ -26,6 +30,8 @@ export function renderStep(stage, ctx) {
   // What every part of a running step starts from.
   const index = s.room.step_index;
   const view = { T: ctx.T, state: s, step, index, mine: ctx.me.steps[index] };
+  if (step.kind === "purpose") return renderPurpose(parts, ctx, view);
+  if (step.kind === "agreements") return renderAgreements(parts, ctx, view);
   if (step.kind === "checkin" && step.mode === "round") renderRound(parts, ctx, view);
   else renderWriting(parts, ctx, view);
   renderScales(parts, ctx, view);
