@@ -247,6 +247,16 @@ TEXTS = {
     "consent_yours": _("Your vote: %(score)s, %(label)s. You can change it until the vote closes."),
     "consent_close": _("Close the vote"),
     "consent_close_hint": _("The vote can close once someone has voted."),
+    "consent_voted_anonymous": _("%(count)s have voted"),
+    "consent_close_hint_anonymous": _(
+        "An anonymous vote can close once %(n)s people have voted, so that no score stands out."
+    ),
+    "consent_cancel": _("Cancel the vote"),
+    "confirm_cancel_vote": _(
+        "Cancel this vote for everyone? The scores given so far are discarded and no result is "
+        "kept. You can change the text and call a new vote."
+    ),
+    "say_vote_cancelled": _("The consent vote was cancelled."),
     "consent_passed": _("Consent: the room agrees"),
     "consent_not_passed": _("No consent: there are objections"),
     "consent_badge_passed": _("accepted"),
@@ -295,6 +305,9 @@ TEXTS = {
     "status_accepted": _("accepted"),
     "status_objected": _("objected"),
     "status_withdrawn": _("withdrawn"),
+    "status_superseded": _("superseded"),
+    "superseded_hint": _("The room already decided about this agreement."),
+    "confirm_retire": _("Propose to retire “%(text)s”? The room then votes on it."),
     "being_voted": _("The room is voting on this proposal now (see the vote above)."),
     "call_consent": _("Call consent vote"),
     "amend_proposal": _("Amend"),
@@ -320,10 +333,27 @@ TEXTS = {
     "draft_retire_unknown": _("An agreement is retired"),
     "publish": _("Publish to the charter"),
     "confirm_publish": _(
-        "Publish the draft as the charter's next version? Everyone present is listed as having "
-        "ratified it."
+        "Publish the draft as the charter's next version? Everyone who took part in its "
+        "passing consent votes is listed as having ratified it."
     ),
-    "publish_not_yet": _("The draft can be published while the room runs."),
+    "confirm_end_unpublished": _(
+        "End the room for everyone? It becomes read-only. The charter draft is not published "
+        "yet: you can still publish it after the room ends."
+    ),
+    "draft_conflicts": _("The charter changed since the room saw it. Publishing will not apply:"),
+    "conflict_purpose": _("The ratified purpose: the charter's purpose was changed meanwhile."),
+    "conflict_amend_changed": _("Amending “%(old)s”: that agreement was changed meanwhile."),
+    "conflict_amend_removed": _("Amending “%(old)s”: that agreement was removed meanwhile."),
+    "conflict_retire_changed": _("Retiring “%(old)s”: that agreement was changed meanwhile."),
+    "conflict_retire_removed": _("Retiring “%(old)s”: that agreement was removed meanwhile."),
+    "publish_blocked_charter_changed": _(
+        "Nothing can be published: every ratified change conflicts with the charter as it is now."
+    ),
+    "publish_blocked_draft_unchanged": _(
+        "The charter already says what the draft says: there is nothing to publish."
+    ),
+    "publish_blocked": _("The draft cannot be published as it is."),
+    "publish_after_end": _("The room has ended, but its draft can still be published."),
     "published_as": _("Published as version %(n)s"),
     "open_charter": _("Open the charter"),
 }

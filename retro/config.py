@@ -80,6 +80,15 @@ def _database_url(environ: Mapping[str, str], instance: Path) -> str:
     return url
 
 
+def _redis_url(environ: Mapping[str, str]) -> str | None:
+    """Return the Redis URL of the message queue between server processes, if any."""
+    url = environ.get("REDIS_URL", "").strip()
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        # Not echoed: the URL may hold a password.
+        raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix://")
+    return url or None
+
+
 def _origins(environ: Mapping[str, str]) -> list[str] | None:
     """Return the origins allowed to open a socket; never '*'.
 
@@ -116,8 +125,13 @@ def load_config(
         "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(environ, env, instance),
         "SQLALCHEMY_DATABASE_URI": overrides.get("SQLALCHEMY_DATABASE_URI")
         or _database_url(environ, instance),
+        # A pooled connection to a database server that restarted fails once; check first.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "ASYNC_MODE": overrides.get("ASYNC_MODE") or async_mode(environ),
-        "SOCKETIO_MESSAGE_QUEUE": environ.get("REDIS_URL") or None,
+        # Several processes share rooms through this Redis; each cluster on one Redis
+        # needs its own channel.
+        "SOCKETIO_MESSAGE_QUEUE": _redis_url(environ),
+        "SOCKETIO_CHANNEL": environ.get("RETRO_REDIS_CHANNEL", "").strip() or "retro",
         "SOCKETIO_TRANSPORTS": (
             ["websocket"]
             if environ.get("RETRO_WEBSOCKET_ONLY") == "1"

@@ -54,6 +54,40 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.close()
 
 
+@event.listens_for(Engine, "connect")
+def _psycopg_wait(dbapi_connection, _record) -> None:
+    """Make every PostgreSQL connection's queries block one greenlet, not the process."""
+    if type(dbapi_connection).__module__.startswith("psycopg"):
+        _cooperative_psycopg()
+
+
+def _cooperative_psycopg() -> None:
+    """Make psycopg wait for PostgreSQL through the patched `select`, if one is patched.
+
+    psycopg 3 picks how it waits for the server when it is first imported: in C, which
+    blocks the whole process, unless gevent has patched `select` by then. app.py patches
+    before anything imports psycopg, but psycopg does not detect eventlet at all, and
+    gunicorn --preload imports the app before its gevent worker patches. A wait through
+    the patched `select` blocks only the greenlet that runs the query.
+    """
+    from psycopg import waiting
+
+    if _patched("eventlet.patcher", "is_monkey_patched"):
+        waiting.wait = waiting.wait_select  # eventlet's green `select` has no poll()
+    elif _patched("gevent.monkey", "is_module_patched") and waiting.wait is getattr(
+        waiting, "wait_c", None
+    ):
+        waiting.wait = waiting.wait_poll  # what psycopg itself picks under gevent
+
+
+def _patched(module: str, check: str) -> bool:
+    """Return whether the async library `module` (if imported at all) patched `select`."""
+    import sys
+
+    patcher = sys.modules.get(module)
+    return patcher is not None and bool(getattr(patcher, check)("select"))
+
+
 def init_app(app: Flask) -> None:
     """Bind the database, migrations and CSRF protection to the app."""
     db.init_app(app)

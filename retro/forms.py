@@ -42,10 +42,12 @@ from retro.charter.content import (
     MAX_AGREEMENTS,
     MAX_ANCHORS,
     PURPOSE_LIMIT,
+    REVIEW_YEARS,
     Agreement,
     Anchor,
     CharterContent,
     new_item_id,
+    one_line,
 )
 from retro.client_text import SCALE_LABELS
 from retro.prompts import PROMPTS, THEMES
@@ -214,13 +216,29 @@ def cadence_choices() -> list[SelectChoice]:
     return choices(*((cadence, CADENCE_LABELS.get(cadence, cadence)) for cadence in CADENCES))
 
 
+def one_line_text(value: str | None) -> str | None:
+    """Return an agreement's text on one line: line breaks become spaces, as in a room."""
+    return one_line(value) if isinstance(value, str) else value
+
+
 class AgreementRowForm(Form):
     """One agreement in the charter form: its text, an optional review date, a retire box."""
 
     id = HiddenField(validators=[Length(max=32)])
-    text = TextAreaField(_("Agreement"), validators=[Length(max=AGREEMENT_LIMIT)])
+    # A text area so that a long agreement wraps, but one line like a room's agreements.
+    text = TextAreaField(
+        _("Agreement"), filters=[one_line_text], validators=[Length(max=AGREEMENT_LIMIT)]
+    )
     review_date = DateField(_("Review on (optional)"), validators=[Optional()])
     retire = BooleanField(_("Retire this agreement"))
+
+    def validate_review_date(self, field: DateField) -> None:
+        """Refuse a review date outside the years a charter accepts (a typing slip)."""
+        low, high = REVIEW_YEARS
+        if field.data is not None and not low <= field.data.year <= high:
+            raise ValidationError(
+                str(_("Choose a review date in the years %(low)s to %(high)s.", low=low, high=high))
+            )
 
     def kept(self) -> bool:
         """Tell whether this row stays in the charter (written and not retired)."""

@@ -19,10 +19,17 @@ MESSAGES = {
     "already_rated": _("You have already answered the scales."),
     "already_revealed": _("The answers are already revealed."),
     "already_started": _("The room has already started."),
+    "anonymous_needs_three": _("An anonymous vote shows its result from %(count)s votes on."),
     "agenda_too_long": _("An agenda has at most %(limit)s steps."),
     "charter_conflict": _(
         "The charter changed while you were editing: version %(number)s is the current one now."
     ),
+    "charter_changed": _(
+        "The charter changed since the room saw it, so none of the ratified changes can be "
+        "applied. Nothing was published."
+    ),
+    "date_out_of_range": _("Choose a date in the years %(low)s to %(high)s."),
+    "draft_unchanged": _("The charter already says what the draft says: nothing to publish."),
     "duplicate_id": _("Two items of the charter have the same id. Reload the page and try again."),
     "empty_agenda": _("Add at least one step to the agenda."),
     "empty_draft": _("The room has not ratified anything to publish yet."),

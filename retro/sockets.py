@@ -6,10 +6,16 @@ import logging
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from flask import Flask, current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace, join_room
+from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from socketio import RedisManager
 
 from retro import memberships
 from retro.extensions import MAX_MESSAGE_BYTES, db, socketio
@@ -24,6 +30,8 @@ log = logging.getLogger(__name__)
 
 # A client may send this many commands per window; more get "rate_limited".
 RATE_LIMIT, RATE_WINDOW = 30, 5.0
+# While Redis is away: how long one attempt to reach it may take, and how often to retry.
+QUEUE_TIMEOUT, QUEUE_RETRY = 2.0, 1.0
 
 
 def room_channel(room_id: int) -> str:
@@ -67,12 +75,23 @@ class RoomNamespace(Namespace):
             # The client's connect_error gets `message`, and `data` with the code.
             raise ConnectionRefusedError(message, {"code": "unauthorized", "message": message})
         viewer = isinstance(auth, dict) and auth.get("view") == "projector"
+        # Join before the change commits: a change committed right after it (in another
+        # process, say) could otherwise be broadcast before the socket joins, and never
+        # reach it. What arrives before the snapshot is then older than the snapshot, but
+        # for a change committed in the instant between this commit and the send.
+        join_room(room_channel(member.room_id))
+        join_room(member_channel(member.id))
         outcome = rooms.connect(
             member.id, request.sid, current_app.config["SERVER_ID"], viewer=viewer
         )
-        join_room(room_channel(outcome.room_id))
-        join_room(member_channel(member.id))
-        socketio.emit("snapshot", {**outcome.public, "me": outcome.private}, to=request.sid)
+        # The socket is here: the other processes need not hear of it.
+        socketio.emit(
+            "snapshot",
+            {**outcome.public, "me": outcome.private},
+            to=request.sid,
+            namespace="/",
+            ignore_queue=True,
+        )
         # The newcomer has it all in the snapshot; the others learn they are online.
         broadcast(Outcome(outcome.room_id, outcome.seq, outcome.public), skip_sid=request.sid)
 
@@ -169,6 +188,95 @@ def upkeep(server_id: str, timeout: int) -> list[Outcome]:
     return outcomes + rooms.expire_connections(timeout)
 
 
+def resync(server_id: str) -> None:
+    """Send this process's sockets their rooms' current state, which they may have missed.
+
+    Only to this process's own sockets (the others resync their own): the room's public
+    view, which a client ignores unless it is newer, and each member's private view.
+    """
+    for room_id, member_ids in rooms.server_members(server_id).items():
+        views = {member_id: rooms.snapshot(member_id) for member_id in sorted(member_ids)}
+        latest = max(views.values(), key=lambda view: view.seq)
+        socketio.emit(
+            "state", latest.public, to=room_channel(room_id), namespace="/", ignore_queue=True
+        )
+        for member_id, view in views.items():
+            socketio.emit(
+                "me", view.private, to=member_channel(member_id), namespace="/", ignore_queue=True
+            )
+
+
+def _resync_task(app: Flask) -> None:
+    """Run `resync` for this process, logging instead of raising."""
+    with app.app_context():
+        try:
+            resync(app.config["SERVER_ID"])
+        except Exception:
+            db.session.rollback()
+            log.exception("resync after subscribing to the message queue failed")
+
+
+class RoomQueue(RedisManager):
+    """The Redis message queue between server processes, which reports each subscription.
+
+    Redis pub/sub keeps nothing for a subscriber that is away: what is published before
+    this process subscribes, or while Redis is down, never reaches its sockets. So after
+    every subscription, `on_subscribed` runs in a background task (it resyncs them).
+    """
+
+    name = "retro-redis"
+
+    def __init__(self, url: str, channel: str, on_subscribed: Callable[[], None]) -> None:
+        # A command waits for its broadcast to be published: fail fast while Redis is away
+        # (redis-py would otherwise retry for seconds) rather than hold up the answer.
+        options = {
+            "socket_connect_timeout": QUEUE_TIMEOUT,
+            "socket_timeout": QUEUE_TIMEOUT,
+            "retry": Retry(NoBackoff(), 0),
+        }
+        super().__init__(url, channel=channel, redis_options=options)
+        self.on_subscribed = on_subscribed
+
+    def _listen(self) -> Iterator[bytes]:
+        """Yield every message published on the channel, resubscribing while Redis is away.
+
+        python-socketio's own listener waits up to a minute between attempts and shares its
+        connection with the publisher; this one has its own and retries every second.
+        """
+        channel = self.channel.encode()
+        away = False
+        while True:
+            client = pubsub = None
+            try:
+                client = Redis.from_url(
+                    self.redis_url,
+                    socket_connect_timeout=QUEUE_TIMEOUT,
+                    socket_timeout=None,
+                    retry=Retry(NoBackoff(), 0),
+                )
+                pubsub = client.pubsub()
+                pubsub.subscribe(self.channel)
+                for message in pubsub.listen():
+                    if message["type"] == "subscribe":
+                        if away:
+                            log.warning("message queue reachable again")
+                            away = False
+                        self.server.start_background_task(self.on_subscribed)
+                    elif message["type"] == "message" and message["channel"] == channel:
+                        yield message["data"]
+            except Exception as error:
+                # Whatever it is (a refused connection, a bad URL), wait here before trying
+                # again: python-socketio would call this again at once, in a tight loop.
+                if not away:
+                    log.error("message queue unreachable (%s); retrying", error)
+                    away = True
+            finally:
+                for connection in (pubsub, client):
+                    if connection is not None:
+                        connection.close()
+            self.server.sleep(QUEUE_RETRY)
+
+
 def _presence_loop(app: Flask) -> None:
     """Keep this process's sockets alive in storage and expire those of dead processes."""
     interval = app.config["PRESENCE_HEARTBEAT"]
@@ -193,12 +301,18 @@ def ensure_background_tasks(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     """Bind Socket.IO to the app with explicit async mode, origins and size limits."""
     app.config.setdefault("SERVER_ID", uuid.uuid4().hex[:16])
+    queue = app.config.get("SOCKETIO_MESSAGE_QUEUE")
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
         cors_allowed_origins=app.config["ALLOWED_ORIGINS"],
         max_http_buffer_size=MAX_MESSAGE_BYTES,
-        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        # Always given (None: in-memory, one process), since init_app keeps earlier options.
+        client_manager=(
+            RoomQueue(queue, app.config["SOCKETIO_CHANNEL"], partial(_resync_task, app))
+            if queue
+            else None
+        ),
         transports=app.config["SOCKETIO_TRANSPORTS"],
         ping_interval=20,
         ping_timeout=20,

@@ -9,7 +9,7 @@ from retro.charter.content import ITEM_ID
 from retro.rituals import RitualError
 from retro.rituals.agreements import AGREEMENT_LIMIT
 from retro.rituals.checkin import ANSWER_LIMIT, SCALES
-from retro.rituals.consent import REASON_LIMIT
+from retro.rituals.consent import REASON_LIMIT, THRESHOLD_MAX, THRESHOLD_MIN
 from retro.rituals.purpose import CARD_LIMIT, GROUP_TITLE_LIMIT, PURPOSE_LIMIT
 
 ACTION_ID_LIMIT = 64
@@ -111,9 +111,14 @@ SCHEMAS: dict[str, dict[str, Check]] = {
     "close_voting": {"step": STEP},
     "draft_statement": {"step": STEP, "text": text(PURPOSE_LIMIT)},
     # Consent, in both charter steps
-    "call_consent": {"step": STEP, "threshold": integer(0, 5), "proposal": nullable(ident)},
+    "call_consent": {
+        "step": STEP,
+        "threshold": integer(THRESHOLD_MIN, THRESHOLD_MAX),
+        "proposal": nullable(ident),
+    },
     "consent": {"step": STEP, "score": integer(0, 5), "reason": text(REASON_LIMIT)},
     "close_consent": {"step": STEP},
+    "cancel_consent": {"step": STEP},
     # Working-agreement drafting
     "propose": {
         "step": STEP,
@@ -136,7 +141,11 @@ def validate(event: str, payload: Any) -> tuple[str, dict[str, Any]]:
     if not isinstance(payload, Mapping):
         raise RitualError("invalid_payload")
     action_id = payload.get("action_id")
-    if not isinstance(action_id, str) or not 1 <= len(action_id) <= ACTION_ID_LIMIT:
+    if (
+        not isinstance(action_id, str)
+        or not 1 <= len(action_id) <= ACTION_ID_LIMIT
+        or not action_id.isprintable()
+    ):
         raise RitualError("invalid_field", field="action_id")
     extra = set(payload) - set(schema) - {"action_id"}
     if extra:

@@ -124,11 +124,27 @@ def test_a_room_publishes_what_it_ratified_as_one_new_version(charter_room, act)
         assert outcome.public["charter"]["can_publish"] is False
 
 
-def test_ratified_by_lists_only_who_is_present(charter_room, act, make_member):
+def test_ratified_by_lists_who_took_part_in_the_passing_votes(
+    charter_room, act, make_member, make_connection
+):
     room, fien, ann, bob = charter_room
     make_member(room, "Absent Ada")
-    run_session(act, room, fien, ann, bob)
+    cas, _ = make_member(room, "Cas")
+    make_connection(cas.id)  # present all along, but never in a passing vote
+    act(fien.id, "start")
+    act(fien.id, "reveal", step=0)
+    act(fien.id, "draft_statement", step=0, text="We exist.")
+    act(fien.id, "call_consent", step=0, threshold=3, proposal=None)
+    act(cas.id, "consent", step=0, score=1, reason="Too short.")
+    act(fien.id, "close_consent", step=0)
+    # Bob votes before Ann: the names still come in the room's member order.
+    ratify(act, fien, (bob, ann), 0, text="We exist to help people learn.")
+    act(fien.id, "next")
+    act(ann.id, "propose", step=1, kind="add", target=None, text="We pair daily.", review_date="")
+    ratify(act, fien, (fien,), 1, proposal="p1")
+
     act(fien.id, "publish")
+
     assert charter.current_version(room.team).ratified_by == ["Fien", "Ann", "Bob"]
 
 
@@ -176,14 +192,151 @@ def test_an_empty_draft_cannot_be_published(charter_room, act):
     assert charter.current_version(room.team).number == 1
 
 
-def test_an_ended_room_publishes_nothing(charter_room, act):
+def test_an_ended_room_can_still_publish_its_draft(charter_room, act):
     room, fien, ann, bob = charter_room
     run_session(act, room, fien, ann, bob)
     act(fien.id, "end")
-    assert rooms.snapshot(fien.id).public["charter"]["can_publish"] is False
+    view = rooms.snapshot(fien.id).public["charter"]
+    assert view["dirty"] is True and view["can_publish"] is True
+    add = {"step": 1, "kind": "add", "target": None, "text": "We x.", "review_date": ""}
+    for member, command, args, code in [
+        (ann.id, "publish", {}, "not_facilitator"),
+        (fien.id, "next", {}, "room_ended"),
+        (ann.id, "propose", add, "room_ended"),
+    ]:
+        with pytest.raises(RitualError) as refused:
+            act(member, command, **args)
+        assert refused.value.code == code
+
+    outcome = act(fien.id, "publish")
+
+    assert charter.current_version(room.team).number == 2
+    assert outcome.public["room"]["status"] == "ended"
+    assert outcome.public["charter"]["dirty"] is False
+    assert outcome.public["charter"]["published"]["number"] == 2
+
+
+def test_the_draft_carries_what_the_room_saw(charter_room, act):
+    room, fien, ann, bob = charter_room
+    run_session(act, room, fien, ann, bob)
+    draft = rooms.snapshot(fien.id).public["charter"]["draft"]
+    assert draft["purpose_base"] == "We ship software."
+    retire = draft["ops"][1]
+    assert retire["base"] == {"text": "We start on time.", "review_date": None}
+    # The same ratified draft always has the same key: publishing twice makes one version.
+    again = rooms.charter_draft(rooms.load_rituals(room))
+    assert again == draft
+    assert charter.draft_key(again["purpose"], again["ops"]) == charter.draft_key(
+        draft["purpose"], draft["ops"]
+    )
+
+
+def edit_meanwhile(room, purpose: str, agreements) -> None:
+    """Save a manual edit of the room's team charter on its current version."""
+    head = charter.current_version(room.team).number
+    content = CharterContent(purpose=purpose, agreements=tuple(agreements))
+    charter.save_manual(room.team, head, content, "Dee")
+
+
+def run_amending_session(act, room, fien, ann, bob) -> None:
+    """Ratify a new purpose, an amendment of a2 and the retirement of a1."""
+    everyone = (fien, ann, bob)
+    act(fien.id, "start")
+    act(fien.id, "reveal", step=0)
+    ratify(act, fien, everyone, 0, text="We exist to help people learn.")
+    act(fien.id, "next")
+    amend = {"kind": "amend", "target": "a2", "text": "We answer in hours.", "review_date": ""}
+    act(ann.id, "propose", step=1, **amend)
+    act(bob.id, "propose", step=1, kind="retire", target="a1", text="", review_date="")
+    for proposal in ("p1", "p2"):
+        ratify(act, fien, everyone, 1, proposal=proposal)
+
+
+PURPOSE_LEFT_OUT = (
+    "Not applied: the ratified purpose “We exist to help people learn.”, because the "
+    "purpose was changed meanwhile."
+)
+AMEND_LEFT_OUT = (
+    "Not applied: amending “We answer within a day.” to “We answer in hours.”, because "
+    "that agreement was changed meanwhile."
+)
+
+
+def test_a_room_publishes_around_a_change_made_meanwhile_and_says_what_it_left_out(
+    app, charter_room, act
+):
+    room, fien, ann, bob = charter_room
+    run_amending_session(act, room, fien, ann, bob)
+    edit_meanwhile(
+        room,
+        "Dee's purpose.",
+        [Agreement("a1", "We start on time."), Agreement("a2", "Dee's answer.", "2027-01-01")],
+    )
+
+    view = rooms.snapshot(fien.id).public["charter"]
+    assert view["can_publish"] is True and view["blocked"] is None
+    assert [(c["change"], c["reason"], c["id"]) for c in view["conflicts"]] == [
+        ("purpose", "changed", None),
+        ("amend", "changed", "a2"),
+    ]
+
+    act(fien.id, "publish")
+
+    published = charter.current_version(room.team)
+    assert published.number == 3
+    assert published.content["purpose"] == "Dee's purpose."
+    assert published.content["agreements"] == [
+        {"id": "a2", "text": "Dee's answer.", "review_date": "2027-01-01"}
+    ]
+    kinds = [c["kind"] for c in published.summary]
+    assert kinds == ["agreement_retired", "not_applied", "not_applied"]
+    assert rooms.snapshot(fien.id).public["charter"]["dirty"] is False
+
+    client = app.test_client()
+    act(fien.id, "end")
+    for url in (
+        f"/t/{room.team.key}/charter/history",
+        f"/t/{room.team.key}/charter/v/3",
+        f"/t/{room.team.key}/charter/v/3.md",
+        f"/r/{room.code}/summary",
+        f"/r/{room.code}/summary.md",
+    ):
+        text = client.get(url).get_data(as_text=True)
+        if url.endswith("summary.md"):
+            text = text.replace("\\", "")  # user text is escaped there
+        assert PURPOSE_LEFT_OUT in text, url
+        assert AMEND_LEFT_OUT in text, url
+        assert "Ratified but not published" not in text
+
+
+def test_a_room_whose_every_change_conflicts_cannot_publish(charter_room, act):
+    room, fien, ann, bob = charter_room
+    run_amending_session(act, room, fien, ann, bob)
+    edit_meanwhile(room, "Dee's purpose.", [Agreement("a2", "Dee's answer.")])
+
+    view = rooms.snapshot(fien.id).public["charter"]
+    assert view["can_publish"] is False and view["blocked"] == "charter_changed"
+    assert len(view["conflicts"]) == 3
     with pytest.raises(RitualError) as refused:
         act(fien.id, "publish")
-    assert refused.value.code == "room_ended"
+    assert refused.value.code == "charter_changed"
+    assert charter.current_version(room.team).number == 2
+
+
+def test_a_draft_the_charter_already_holds_is_not_published(charter_room, act):
+    room, fien, ann, bob = charter_room
+    act(fien.id, "start")
+    act(fien.id, "reveal", step=0)
+    ratify(act, fien, (fien, ann, bob), 0, text="We exist.")
+    edit_meanwhile(room, "We exist.", START.agreements)
+
+    view = rooms.snapshot(fien.id).public["charter"]
+    assert view["dirty"] is True and view["conflicts"] == []
+    assert (view["can_publish"], view["blocked"]) == (False, "draft_unchanged")
+    with pytest.raises(RitualError) as refused:
+        act(fien.id, "publish")
+    assert refused.value.code == "draft_unchanged"
+    assert charter.current_version(room.team).number == 2
 
 
 def test_a_room_without_charter_steps_has_no_draft(make_room, act):
@@ -328,6 +481,9 @@ def test_an_anonymous_summary_names_no_author(client, make_room, make_member, ma
     act(fien.id, "draft_statement", step=0, text="We exist.")
     act(fien.id, "call_consent", step=0, threshold=4, proposal=None)
     act(ann.id, "consent", step=0, score=1, reason="Too short")
+    # An anonymous vote shows its result from three votes on.
+    act(fien.id, "consent", step=0, score=5, reason="")
+    act(make_member(room, "Bo")[0].id, "consent", step=0, score=4, reason="")
     act(fien.id, "close_consent", step=0)
     act(fien.id, "end")
 
@@ -337,6 +493,37 @@ def test_an_anonymous_summary_names_no_author(client, make_room, make_member, ma
     ):
         assert "Calm" in text and "Too short" in text
         assert "(Ann)" not in text
+
+
+def test_one_vote_is_one_vote_in_the_summary(client, charter_room, act):
+    room, fien, ann, _bob = charter_room
+    act(fien.id, "start")
+    act(fien.id, "reveal", step=0)
+    ratify(act, fien, (ann,), 0, text="We exist.")
+    act(fien.id, "end")
+    page = client.get(f"/r/{room.code}/summary").get_data(as_text=True)
+    markdown = client.get(f"/r/{room.code}/summary.md").get_data(as_text=True)
+    for text in (page, markdown):
+        assert "1 vote, threshold 3" in text
+        assert "1 votes" not in text
+
+
+def test_the_summary_lists_what_was_ratified_but_not_published(client, charter_room, act):
+    room, fien, ann, bob = charter_room
+    run_amending_session(act, room, fien, ann, bob)
+    act(fien.id, "end")
+
+    page = client.get(f"/r/{room.code}/summary").get_data(as_text=True)
+    markdown = client.get(f"/r/{room.code}/summary.md").get_data(as_text=True)
+
+    for text in (page, markdown.replace("\\", "")):
+        assert "Ratified but not published" in text
+        assert "New purpose: We exist to help people learn." in text
+        assert "Amend “We answer within a day.” to: We answer in hours." in text
+        assert "Retire “We start on time.”" in text
+    act(fien.id, "publish")
+    for url in (f"/r/{room.code}/summary", f"/r/{room.code}/summary.md"):
+        assert "Ratified but not published" not in client.get(url).get_data(as_text=True)
 
 
 def test_unrevealed_cards_stay_out_of_the_summary(client, charter_room, act):

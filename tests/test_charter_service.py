@@ -553,14 +553,140 @@ def test_two_rooms_with_the_same_draft_each_publish(chartered):
     assert [v.number for v in charters.history(team)] == [3, 2, 1]
 
 
-def test_a_draft_on_agreements_removed_meanwhile_skips_them(chartered):
+def test_a_draft_on_agreements_removed_meanwhile_records_them_as_not_applied(chartered):
     team = chartered()
     room = make_room_for(team)
     charters.save_manual(team, 1, replace(FIRST, agreements=()), "Bo")
-    published, _created = charters.publish_draft(team, room.id, None, [AMEND, RETIRE, ADD], [], "F")
+    published, _created = charters.publish_draft(
+        team, room.id, None, [AMEND_SEEN, RETIRE_SEEN, ADD], [], "F"
+    )
     db.session.commit()
     assert [a["text"] for a in published.content["agreements"]] == ["We laugh."]
+    assert published.summary[0]["kind"] == "agreement_added"
+    assert published.summary[1:] == [
+        not_applied("amend", "removed", "a1", "We start at 9:00.", "We start on time."),
+        not_applied("retire", "removed", "a2", "We keep cameras on.", "We keep cameras on."),
+    ]
+
+
+# Ops as a room ratifies them: amend and retire carry the agreement as the room saw it.
+SEEN_A1 = {"text": "We start on time.", "review_date": None}
+SEEN_A2 = {"text": "We keep cameras on.", "review_date": "2027-01-31"}
+AMEND_SEEN = AMEND | {"base": SEEN_A1}
+RETIRE_SEEN = {"op": "retire", "id": "a2", "text": "We keep cameras on.", "base": SEEN_A2}
+
+
+def not_applied(change: str, reason: str, item_id, text: str, old) -> dict:
+    """Return the summary entry of a ratified change that was not applied."""
+    return {
+        "kind": "not_applied",
+        "change": change,
+        "reason": reason,
+        "id": item_id,
+        "text": text,
+        "old": old,
+    }
+
+
+def test_an_agreement_changed_meanwhile_keeps_that_change_and_the_room_op_is_recorded(chartered):
+    team = chartered()
+    room = make_room_for(team)
+    edited = (Agreement("a1", "We start at 9:05."), FIRST.agreements[1])
+    charters.save_manual(team, 1, replace(FIRST, agreements=edited), "Bo")
+    published, created = charters.publish_draft(team, room.id, None, [AMEND_SEEN, ADD], [], "F")
+    db.session.commit()
+    assert created and published.number == 3
+    content = CharterContent.from_dict(published.content)
+    # Bo's edit is not silently overwritten by what the room ratified on the older text.
+    assert content.agreements[0] == Agreement("a1", "We start at 9:05.")
+    assert content.agreements[-1].text == "We laugh."
+    assert published.summary[-1] == not_applied(
+        "amend", "changed", "a1", "We start at 9:00.", "We start on time."
+    )
+
+
+def test_a_review_date_changed_meanwhile_is_a_change_too(chartered):
+    team = chartered()
+    room = make_room_for(team)
+    moved = (FIRST.agreements[0], replace(FIRST.agreements[1], review_date="2028-01-31"))
+    charters.save_manual(team, 1, replace(FIRST, agreements=moved), "Bo")
+    published, _created = charters.publish_draft(team, room.id, None, [RETIRE_SEEN, ADD], [], "F")
+    assert [a["id"] for a in published.content["agreements"]][:2] == ["a1", "a2"]
+    assert published.summary[-1]["kind"] == "not_applied"
+    assert published.summary[-1]["reason"] == "changed"
+
+
+def test_an_agreement_amended_meanwhile_to_what_the_room_agreed_is_no_conflict(chartered):
+    team = chartered()
+    room = make_room_for(team)
+    same = (Agreement("a1", "We start at 9:00."), FIRST.agreements[1])
+    charters.save_manual(team, 1, replace(FIRST, agreements=same), "Bo")
+    published, _created = charters.publish_draft(team, room.id, None, [AMEND_SEEN, ADD], [], "F")
     assert [c["kind"] for c in published.summary] == ["agreement_added"]
+
+
+def test_a_ratified_purpose_is_not_applied_when_the_purpose_changed_meanwhile(chartered):
+    team = chartered()
+    room = make_room_for(team)
+    charters.save_manual(team, 1, SECOND, "Bo")
+    published, _created = charters.publish_draft(
+        team, room.id, "The room's purpose.", [ADD], [], "F", purpose_base=FIRST.purpose
+    )
+    db.session.commit()
+    assert published.content["purpose"] == SECOND.purpose
+    assert published.summary[-1] == not_applied(
+        "purpose", "changed", None, "The room's purpose.", FIRST.purpose
+    )
+    assert published.draft["purpose_base"] == FIRST.purpose
+
+
+def test_a_ratified_purpose_on_an_unchanged_purpose_is_applied(chartered):
+    team = chartered()
+    room = make_room_for(team)
+    published, _created = charters.publish_draft(
+        team, room.id, "The room's purpose.", [], [], "F", purpose_base=FIRST.purpose
+    )
+    assert published.content["purpose"] == "The room's purpose."
+    assert published.summary == [{"kind": "purpose_changed"}]
+
+
+def test_a_draft_of_which_nothing_can_be_applied_is_refused(chartered):
+    team = chartered()
+    room = make_room_for(team)
+    charters.save_manual(team, 1, replace(SECOND, agreements=()), "Bo")
+    with pytest.raises(RitualError) as refused:
+        charters.publish_draft(
+            team, room.id, "Ours.", [AMEND_SEEN, RETIRE_SEEN], [], "F", purpose_base=FIRST.purpose
+        )
+    assert refused.value.code == "charter_changed"
+    db.session.rollback()
+    assert version_count() == 2 and head_of(team) == 2
+
+
+def test_a_draft_that_changes_nothing_makes_no_version(chartered):
+    team = chartered()
+    room = make_room_for(team)
+    with pytest.raises(RitualError) as refused:
+        charters.publish_draft(team, room.id, FIRST.purpose, [], [], "F", purpose_base="Old.")
+    assert refused.value.code == "draft_unchanged"
+    db.session.rollback()
+    assert version_count() == 1 and head_of(team) == 1
+
+
+def test_checking_a_publication_tells_the_conflicts_and_writes_nothing(chartered):
+    team = chartered()
+    room = make_room_for(team)
+    charters.save_manual(team, 1, replace(FIRST, agreements=FIRST.agreements[1:]), "Bo")
+    check = charters.check_publication(team, room.id, None, [AMEND_SEEN, ADD])
+    assert check.blocked is None
+    assert check.not_applied == [
+        not_applied("amend", "removed", "a1", "We start at 9:00.", "We start on time.")
+    ]
+    assert [a.text for a in check.content.agreements][-1] == "We laugh."
+    assert charters.check_publication(team, room.id, None, [AMEND_SEEN]).blocked == (
+        "charter_changed"
+    )
+    assert version_count() == 2
 
 
 def test_the_first_version_can_come_from_a_room(make_team):

@@ -68,6 +68,11 @@ def test_an_anonymous_step_never_sends_an_author(meet):
     ok(fien.send("call_consent", step=0, threshold=3, proposal=None))
     ok(ann.send("consent", step=0, score=1, reason="Too vague"))
     ok(bo.send("consent", step=0, score=5, reason=""))
+    # While open, the room learns how many voted, not who.
+    vote = fien.last_state()["step"]["vote"]
+    assert vote["count"] == 2 and "voted" not in vote
+    refused(fien.send("close_consent", step=0), "anonymous_needs_three")
+    ok(fien.send("consent", step=0, score=4, reason=""))
     ok(fien.send("close_consent", step=0))
 
     result = bo.last_state()["step"]["rounds"][-1]
@@ -77,7 +82,91 @@ def test_an_anonymous_step_never_sends_an_author(meet):
             if isinstance(node, dict):
                 assert node.get("author") is None
                 assert node.get("member") is None
+                assert "voted" not in node
+                # (A purpose step's "voters" is how many have dot-voted.)
+                assert isinstance(node.get("voters", 0), int)
                 assert "scores" not in node or not node["scores"]
+
+
+def test_an_anonymous_close_under_three_votes_is_explained(meet):
+    _room, fien, ann, _bo = meet(ANONYMOUS)
+    ok(fien.send("reveal", step=0))
+    ok(fien.send("draft_statement", step=0, text="We exist to learn."))
+    ok(fien.send("call_consent", step=0, threshold=3, proposal=None))
+    ok(ann.send("consent", step=0, score=5, reason=""))
+    ack = fien.send("close_consent", step=0)
+    assert ack["ok"] is False
+    assert ack["error"] == {
+        "code": "anonymous_needs_three",
+        "message": "An anonymous vote shows its result from 3 votes on.",
+    }
+
+
+def test_the_facilitator_cancels_a_vote_and_no_round_is_kept(meet, stored_room):
+    room, fien, ann, bo = meet(ANONYMOUS)
+    ok(fien.send("reveal", step=0))
+    ok(fien.send("draft_statement", step=0, text="We exist to learn."))
+    ok(fien.send("call_consent", step=0, threshold=3, proposal=None))
+    ok(ann.send("consent", step=0, score=1, reason="Too vague"))
+    refused(ann.send("cancel_consent", step=0), "not_facilitator")
+
+    ok(fien.send("cancel_consent", step=0))
+
+    step = bo.last_state()["step"]
+    assert (step["phase"], step["vote"], step["rounds"]) == ("draft", None, [])
+    stored = stored_room(room)["steps"][0]
+    assert stored["ballot"] is None and stored["rounds"] == []
+    assert "Too vague" not in json.dumps(stored)
+    refused(fien.send("cancel_consent", step=0), "no_vote_open")
+    ok(fien.send("draft_statement", step=0, text="We exist to learn together."))
+
+
+def test_cancelling_a_vote_on_a_proposal_makes_it_open_again(meet):
+    _room, fien, ann, bo = meet()
+    ok(fien.send("next"))
+    ok(ann.send("propose", step=1, kind="add", target=None, text="We pair.", review_date=""))
+    ok(fien.send("call_consent", step=1, threshold=3, proposal="p1"))
+    ok(bo.send("consent", step=1, score=4, reason=""))
+    ok(fien.send("cancel_consent", step=1))
+    step = bo.last_state()["step"]
+    assert step["vote"] is None
+    assert [(p["status"], p["rounds"]) for p in step["proposals"]] == [("open", [])]
+    ok(ann.send("amend_proposal", step=1, proposal="p1", text="We pair weekly."))
+
+
+@pytest.mark.parametrize("command", ["next", "end"])
+def test_leaving_a_step_with_an_open_vote_discards_it(meet, stored_room, command):
+    room, fien, ann, bo = meet(ANONYMOUS)
+    ok(fien.send("reveal", step=0))
+    ok(fien.send("draft_statement", step=0, text="We exist to learn."))
+    ok(fien.send("call_consent", step=0, threshold=3, proposal=None))
+    ok(ann.send("consent", step=0, score=1, reason="Too vague"))
+    ok(bo.send("consent", step=0, score=5, reason=""))
+
+    ok(fien.send(command))
+
+    stored = stored_room(room)["steps"][0]
+    assert stored["ballot"] is None
+    assert stored["rounds"] == []
+    assert stored["phase"] == "draft"
+    assert "Too vague" not in json.dumps(stored)
+
+
+def test_going_back_from_a_step_with_an_open_vote_discards_it(meet, stored_room):
+    room, fien, ann, _bo = meet(ANONYMOUS)
+    ok(fien.send("next"))
+    ok(ann.send("propose", step=1, kind="add", target=None, text="We pair.", review_date=""))
+    ok(fien.send("call_consent", step=1, threshold=3, proposal="p1"))
+    ok(ann.send("consent", step=1, score=2, reason="Too often"))
+
+    ok(fien.send("previous"))
+
+    stored = stored_room(room)["steps"][1]
+    assert stored["ballot"] is None and stored["voting"] is None
+    assert [(p["status"], p["rounds"]) for p in stored["proposals"]] == [("open", [])]
+    assert "Too often" not in json.dumps(stored)
+    ok(fien.send("next"))
+    assert ann.last_state()["step"]["vote"] is None
 
 
 def test_dot_votes_stay_hidden_until_voting_closes(meet):
@@ -112,6 +201,9 @@ def test_dot_votes_stay_hidden_until_voting_closes(meet):
         ("consent", {"step": 0, "score": True, "reason": ""}),
         ("consent", {"step": 0, "score": 2}),
         ("call_consent", {"step": 0, "threshold": -1, "proposal": None}),
+        ("call_consent", {"step": 0, "threshold": 0, "proposal": None}),
+        ("cancel_consent", {"step": 0, "proposal": None}),
+        ("cancel_consent", {}),
         ("propose", {"step": 0, "kind": "replace", "target": None, "text": "x", "review_date": ""}),
         ("propose", {"step": 0, "kind": "add", "target": None, "text": "x", "review_date": 2027}),
         ("keep", {"step": 0, "agreement": {"id": "a1"}}),

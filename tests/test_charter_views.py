@@ -298,6 +298,34 @@ def test_an_invalid_review_date_is_refused(client, chartered):
     assert charters.current_version(team).number == 1
 
 
+@pytest.mark.parametrize("review", ["1999-12-31", "2101-01-01", "0001-01-01"])
+def test_a_review_date_outside_2000_to_2100_is_refused(client, chartered, review):
+    team = chartered()
+    data = edit_data(1, agreements=(("", "We rest.", review, False),))
+    response = client.post(f"/t/{team.key}/charter/edit", data=data)
+    assert response.status_code == 400
+    assert "Choose a review date in the years 2000 to 2100." in response.get_data(as_text=True)
+    assert charters.current_version(team).number == 1
+
+
+def test_the_review_date_inputs_offer_only_2000_to_2100(client, chartered):
+    html = client.get(f"/t/{chartered().key}/charter/edit").get_data(as_text=True)
+    assert 'max="2100-12-31"' in html and 'min="2000-01-01"' in html
+
+
+def test_an_agreement_typed_on_several_lines_is_saved_as_one(client, chartered):
+    team = chartered()
+    data = edit_data(
+        1,
+        purpose="Line one.\r\nLine two.",
+        agreements=(("a1", "We start\r\n  on time,\r\n\r\nalways.", "", False),),
+    )
+    assert client.post(f"/t/{team.key}/charter/edit", data=data).status_code == 302
+    content = CharterContent.from_dict(charters.current_version(team).content)
+    assert content.agreements[0].text == "We start on time, always."
+    assert content.purpose == "Line one.\nLine two."  # the purpose may have paragraphs
+
+
 def test_saving_without_a_change_says_so_and_makes_no_version(client, chartered):
     team = chartered()
     data = edit_data(
@@ -383,6 +411,72 @@ def test_two_editors_from_the_same_base_conflict_and_the_second_can_save_deliber
     content = CharterContent.from_dict(head.content)
     assert content.purpose == "The *purpose* by Bo."
     assert [a.text for a in content.agreements] == ["We start at five past.", "A new one by Bo."]
+
+
+def full_form(content: CharterContent, base: int, author: str, **changes) -> dict[str, str]:
+    """Return the edit form as a browser posts it for `content`, with some sections changed."""
+    content = amended(content, **changes)
+    return edit_data(
+        base,
+        author=author,
+        purpose=content.purpose,
+        agreements=tuple((a.id, a.text, a.review_date, False) for a in content.agreements),
+        anchors=tuple((a.id, a.name, a.cadence, a.agenda, False) for a in content.anchors),
+        leadership=content.leadership,
+    )
+
+
+def test_a_conflict_keeps_their_changes_in_the_sections_you_did_not_touch(app, chartered):
+    team = chartered()
+    url = f"/t/{team.key}/charter/edit"
+    tab_a, tab_b = app.test_client(), app.test_client()
+    purpose_by_a = "We help **every** shop."
+    leadership_by_b = "Bo decides on Fridays."
+    saved = tab_a.post(url, data=full_form(CONTENT, 1, "Ann", purpose=purpose_by_a))
+    assert saved.status_code == 302
+
+    conflict = tab_b.post(url, data=full_form(CONTENT, 1, "Bo", leadership=leadership_by_b))
+
+    assert conflict.status_code == 409
+    html = conflict.get_data(as_text=True)
+    values = form_values(html)
+    assert values["base_version"] == "2"
+    assert values["purpose"] == purpose_by_a  # A's change, not B's stale copy of version 1
+    assert values["leadership"] == leadership_by_b
+    assert values["agreements-0-id"] == "a1" and values["agreements-1-id"] == "a2"
+    assert "What changed since you opened the form" in html
+    sections = re.findall(r'<li class="conflict-(\w+)"><strong>([^<]+)</strong>', html)
+    assert sections == [("theirs", "Purpose"), ("mine", "Leadership")]
+
+    # Posted as a browser would: unticked retire and remove boxes send nothing.
+    posted = {k: v for k, v in values.items() if not k.endswith(("-retire", "-remove"))}
+    again = tab_b.post(url, data=posted)
+
+    assert again.status_code == 302
+    head = charters.current_version(team)
+    content = CharterContent.from_dict(head.content)
+    assert (head.number, content.purpose, content.leadership) == (3, purpose_by_a, leadership_by_b)
+    assert content.agreements == CONTENT.agreements and content.anchors == CONTENT.anchors
+
+
+def test_a_conflict_in_one_section_keeps_yours_and_says_both_changed(app, chartered):
+    team = chartered()
+    url = f"/t/{team.key}/charter/edit"
+    first = app.test_client().post(url, data=full_form(CONTENT, 1, "Ann", purpose="By Ann."))
+    assert first.status_code == 302
+    mine = full_form(CONTENT, 1, "Bo", purpose="By Bo.")
+    mine |= {
+        "agreements-2-id": "",
+        "agreements-2-text": "We add one.",
+        "agreements-2-review_date": "",
+    }
+    html = app.test_client().post(url, data=mine).get_data(as_text=True)
+    values = form_values(html)
+    assert values["purpose"] == "By Bo."
+    assert values["agreements-2-text"] == "We add one."
+    assert values["agreements-2-id"] == ""  # still a new row, not an item of a saved version
+    sections = re.findall(r'<li class="conflict-(\w+)"><strong>([^<]+)</strong>', html)
+    assert sections == [("both", "Purpose"), ("mine", "Working agreements")]
 
 
 # -- history, compare, restore ----------------------------------------------------------
@@ -593,11 +687,22 @@ def hostile_team(make_team):
         team,
         room.id,
         HOSTILE_MARKDOWN + " again",
-        [{"op": "add", "text": HOSTILE_MARKDOWN + " too", "review_date": None}],
+        [
+            {"op": "add", "text": HOSTILE_MARKDOWN + " too", "review_date": None},
+            # Ratified on an older text: recorded as not applied, with both texts.
+            {
+                "op": "amend",
+                "id": "a1",
+                "text": HOSTILE_MARKDOWN + " amended",
+                "review_date": None,
+                "base": {"text": HOSTILE_MARKDOWN + " before", "review_date": None},
+            },
+        ],
         [HOSTILE_NAME],
         HOSTILE_NAME,
     )
     db.session.commit()
+    assert charters.current_version(team).summary[-1]["kind"] == "not_applied"
     return team
 
 

@@ -146,3 +146,9 @@ def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(tmp_path):
     app.before_request(lambda: seen.append(request.remote_addr))
     app.test_client().get("/healthz", headers={"X-Forwarded-For": "203.0.113.9"})
     assert seen == ["203.0.113.9"]
+
+
+def test_pooled_connections_are_checked_before_use(environ):
+    # After a database server restart the first request would fail on a dead connection.
+    settings = load_config({**environ, "SECRET_KEY": "s"})
+    assert settings["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}

@@ -10,37 +10,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine
 
 import retro.models  # noqa: F401 - every table in the metadata
 from retro.extensions import db
 from tests.conftest import need
+from tests.postgres import answers, fresh_database, migrations_server
 
 ROOT = Path(__file__).resolve().parent.parent
-POSTGRES = (
-    os.environ.get("RETRO_TEST_POSTGRES_URL", "").strip()
-    or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 CHARTER_TABLES = {"charters", "charter_versions"}
-
-
-def postgres_answers() -> bool:
-    """Return whether the PostgreSQL server of POSTGRES accepts a connection."""
-    engine = create_engine(POSTGRES, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect():
-            return True
-    except Exception:  # noqa: BLE001 - any failure means "not here"
-        return False
-    finally:
-        engine.dispose()
 
 
 def flask_db(url: str, *args: str) -> None:
@@ -90,18 +73,10 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
         return
-    need(postgres_answers(), f"no PostgreSQL server answers at {make_url(POSTGRES)!r}")
-    server = make_url(POSTGRES)
-    name = f"retro_migrations_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    server = migrations_server()
+    need(answers(server), f"no PostgreSQL server answers at {server!r}")
+    with fresh_database(server, "retro_migrations") as url:
+        yield url.render_as_string(hide_password=False)
 
 
 def test_upgrading_builds_the_schema_the_models_describe(database_url):

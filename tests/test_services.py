@@ -176,6 +176,64 @@ def test_a_snapshot_changes_nothing(make_room, stored_room):
     assert stored_room(room) == before
 
 
+def test_a_snapshot_shows_one_committed_state_while_another_process_changes_the_room(
+    app, make_room, make_member, monkeypatch
+):
+    import threading
+
+    room, fien, _token = make_room()
+    ann, _ = make_member(room, "Ann")
+    before = rooms.snapshot(fien.id)
+    errors: list[BaseException] = []
+    load_flow = rooms.load_flow
+    interrupted: list[bool] = []
+
+    def another_process_commits_meanwhile(room):
+        # The snapshot has read the room's row; Ann comes online, committed on another
+        # connection, before it reads the steps, the members and who is online.
+        if interrupted:  # Ann's own change loads the flow too
+            return load_flow(room)
+        interrupted.append(True)
+
+        def connect() -> None:
+            with app.app_context():
+                try:
+                    rooms.connect(ann.id, "ann-sid", "another-server")
+                except BaseException as error:  # re-raised in the test thread
+                    errors.append(error)
+
+        thread = threading.Thread(target=connect)
+        thread.start()
+        thread.join(timeout=30)
+        return load_flow(room)
+
+    monkeypatch.setattr(rooms, "load_flow", another_process_commits_meanwhile)
+    during = rooms.snapshot(fien.id)
+    monkeypatch.undo()
+    after = rooms.snapshot(fien.id)
+
+    assert errors == []
+    assert after.seq == before.seq + 1
+    assert {m["name"]: m["online"] for m in after.public["members"]}["Ann"] is True
+    # All of the snapshot taken meanwhile is from before Ann's change, seq included.
+    assert during.seq == during.public["seq"] == before.seq
+    assert during.public["members"] == before.public["members"]
+
+
+@pytest.mark.parametrize("lookup", [rooms.room_by_code, rooms.team_by_key])
+def test_a_code_or_key_holding_a_nul_names_nothing(app, lookup):
+    # PostgreSQL refuses to compare text holding a NUL: a 404, not a database error.
+    assert lookup("abc\x00def") is None
+
+
+def test_a_room_title_keeps_no_invisible_characters(make_team):
+    room, _fien, _token = rooms.create_room(
+        make_team(), "Fien", [{"kind": "checkout"}], title=" Sprint\x00 12\u202e "
+    )
+    db.session.expire_all()
+    assert room.title == "Sprint 12"
+
+
 def test_every_change_gets_the_next_sequence_number(make_room, make_member, act):
     room, fien, _token = make_room()
     ann, _ = make_member(room, "Ann")

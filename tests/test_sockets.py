@@ -590,6 +590,9 @@ def answer(**fields: Any) -> dict[str, Any]:
         pytest.param("answer", (answer(action_id=...),), "invalid_field", id="no action id"),
         pytest.param("answer", (answer(action_id=7),), "invalid_field", id="action id number"),
         pytest.param("answer", (answer(action_id=""),), "invalid_field", id="empty action id"),
+        pytest.param(
+            "answer", (answer(action_id="a\x00b"),), "invalid_field", id="NUL in action id"
+        ),
         pytest.param("answer", (answer(action_id="x" * 65),), "invalid_field", id="long id"),
         pytest.param("answer", (answer(text="x" * 1001),), "too_long", id="answer too long"),
         pytest.param("answer", (answer(text="   "),), "empty_text", id="blank answer"),
@@ -987,25 +990,28 @@ def test_a_record_whose_socket_is_gone_is_dropped_by_the_upkeep(app, gather, mak
 
 
 def test_every_broadcast_is_already_committed_when_it_is_sent(app, gather, monkeypatch):
-    import sqlite3
+    from sqlalchemy import create_engine, text
 
-    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    # A separate engine, so a separate connection: it sees only what was committed.
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
     _room, fien, ann, _bo = gather()
     seen: list[tuple[int, int]] = []
     emit = socketio.emit
 
     def checking_emit(event, data=None, *args, **kwargs):
         if event == "state":
-            # A separate connection sees only what was committed.
-            with sqlite3.connect(path) as other:
-                stored = other.execute("SELECT seq FROM rooms").fetchone()[0]
+            with other.connect() as connection:
+                stored = connection.scalar(text("SELECT seq FROM rooms"))
             seen.append((data["seq"], stored))
         return emit(event, data, *args, **kwargs)
 
     monkeypatch.setattr(socketio, "emit", checking_emit)
-    ok(fien.send("start"))
-    ok(ann.send("answer", step=0, text="Sunny"))
-    ok(fien.send("reveal", step=0))
+    try:
+        ok(fien.send("start"))
+        ok(ann.send("answer", step=0, text="Sunny"))
+        ok(fien.send("reveal", step=0))
+    finally:
+        other.dispose()
     assert len(seen) == 3
     assert all(sent <= stored for sent, stored in seen), seen
 

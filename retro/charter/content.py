@@ -29,8 +29,10 @@ AGENDA_LIMIT = 32
 
 CADENCES = ("weekly", "biweekly", "monthly", "quarterly", "adhoc")
 
-# A review date is an ISO date string "YYYY-MM-DD", or None for no review date.
+# A review date is an ISO date string "YYYY-MM-DD", or None for no review date. Its year
+# lies in REVIEW_YEARS (inclusive): a year such as 0001 or 9999 is a typing slip.
 REVIEW_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+REVIEW_YEARS = (2000, 2100)
 
 
 def new_item_id() -> str:
@@ -122,15 +124,35 @@ def _items(value: Any) -> list[Mapping[str, Any]]:
 
 
 def parse_review_date(value: Any) -> str | None:
-    """Return a valid ISO review date, or None for anything else (including "")."""
+    """Return a valid ISO review date, or None for anything else (including "").
+
+    A date outside REVIEW_YEARS is not a valid review date either.
+    """
     if isinstance(value, date):
-        return value.isoformat()
-    if not isinstance(value, str) or not REVIEW_DATE.fullmatch(value.strip()):
+        parsed = value
+    elif not isinstance(value, str) or not REVIEW_DATE.fullmatch(value.strip()):
         return None
+    else:
+        try:
+            parsed = date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    low, high = REVIEW_YEARS
+    return parsed.isoformat() if low <= parsed.year <= high else None
+
+
+def review_date_error(value: Any) -> RitualError:
+    """Return the error for a review date `parse_review_date` does not accept."""
     try:
-        return date.fromisoformat(value.strip()).isoformat()
+        well_formed = isinstance(value, str) and bool(REVIEW_DATE.fullmatch(value.strip()))
+        if well_formed:
+            date.fromisoformat(value.strip())
     except ValueError:
-        return None
+        well_formed = False
+    if not well_formed:
+        return RitualError("invalid_date")
+    low, high = REVIEW_YEARS
+    return RitualError("date_out_of_range", low=low, high=high)
 
 
 # -- checking content before it is stored -------------------------------------------------
@@ -139,6 +161,17 @@ def parse_review_date(value: Any) -> str | None:
 def _clean(text: str) -> str:
     """Return text with unified line ends and no surrounding whitespace."""
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def one_line(text: str) -> str:
+    """Return text with each line break (and the space around it) made one space.
+
+    An agreement is a list item rendered inline: a line break would not survive.
+    """
+    return _LINE_BREAK.sub(" ", text).strip()
+
+
+_LINE_BREAK = re.compile(r"[ \t]*(?:\r\n|\r|\n)\s*")
 
 
 def _limited(text: str, limit: int, field: str) -> str:
@@ -152,9 +185,12 @@ def _limited(text: str, limit: int, field: str) -> str:
 def validate(content: CharterContent) -> CharterContent:
     """Return the content with whitespace tidied, refusing what breaks a limit.
 
+    An agreement's line breaks become spaces: it is one line, as in a room.
+
     Raises RitualError: "too_long", "empty_text" (an agreement without text),
     "empty_name" (an anchor without a name), "too_many_agreements", "too_many_anchors",
-    "invalid_cadence", "invalid_date" or "duplicate_id".
+    "invalid_cadence", "invalid_date", "date_out_of_range" (a year outside REVIEW_YEARS)
+    or "duplicate_id".
     """
     if len(content.agreements) > MAX_AGREEMENTS:
         raise RitualError("too_many_agreements", limit=MAX_AGREEMENTS)
@@ -166,12 +202,12 @@ def validate(content: CharterContent) -> CharterContent:
         raise RitualError("duplicate_id")
     agreements = []
     for agreement in content.agreements:
-        text = _limited(agreement.text, AGREEMENT_LIMIT, "agreement")
+        text = _limited(one_line(agreement.text), AGREEMENT_LIMIT, "agreement")
         if not text:
             raise RitualError("empty_text")
         review = agreement.review_date
         if review is not None and parse_review_date(review) != review:
-            raise RitualError("invalid_date")
+            raise review_date_error(review)
         agreements.append(replace(agreement, text=text))
     anchors = []
     for anchor in content.anchors:
@@ -398,7 +434,8 @@ def apply_draft(
     Ops: {"op": "amend", "id", "text", "review_date"}, {"op": "retire", "id"},
     {"op": "add", "text", "review_date"}. An amend or retire of an id that is no longer
     there (a manual edit removed it meanwhile) is skipped. An amend without text keeps the
-    text; an amend without a review date ("" or missing) keeps the review date.
+    text; an amend without a review date ("" or missing) keeps the review date. Whether
+    the charter still reads as the room saw it is `check_draft`'s business.
     """
     agreements = list(content.agreements)
     for op in ops:
@@ -416,14 +453,126 @@ def apply_draft(
         if kind == "retire":
             del agreements[at]
         elif kind == "amend":
-            current = agreements[at]
-            agreements[at] = replace(
-                current,
-                text=_clean(_text(op.get("text"))) or current.text,
-                review_date=parse_review_date(op.get("review_date")) or current.review_date,
-            )
+            agreements[at] = _amended(agreements[at], op)
     return replace(
         content,
         purpose=_clean(purpose) if purpose is not None else content.purpose,
         agreements=tuple(agreements),
     )
+
+
+def _amended(current: Agreement, op: Mapping[str, Any]) -> Agreement:
+    """Return an agreement as an amend op leaves it."""
+    return replace(
+        current,
+        text=_clean(_text(op.get("text"))) or current.text,
+        review_date=parse_review_date(op.get("review_date")) or current.review_date,
+    )
+
+
+def check_draft(
+    content: CharterContent,
+    purpose: str | None,
+    ops: Sequence[Mapping[str, Any]],
+    purpose_base: str | None = None,
+) -> tuple[str | None, list[dict[str, Any]], list[dict[str, Any]]]:
+    """Split a room's draft into what still applies to `content` and what does not.
+
+    A room ratifies changes to the charter as it was when its step opened: the purpose
+    step's `purpose_base`, and each amend or retire op's `"base": {"text", "review_date"}`.
+    If that purpose or agreement changed since (a manual edit, a restore, another room),
+    or the agreement is gone, the room's decision is not applied: nobody in the room saw
+    the newer text, and applying it would silently undo someone's change. A change the
+    charter already holds is no conflict. Ops without a base are applied as they are.
+
+    Returns (purpose, ops, not_applied): the purpose to apply (None: keep the charter's),
+    the ops to apply, and a "not_applied" summary entry for each refused change:
+    {"kind": "not_applied", "change": "purpose" | "amend" | "retire",
+     "reason": "changed" | "removed", "id", "text" (what the room ratified; for a
+     retirement, the agreement's text as the room saw it), "old" (the text the room
+     started from, or None)}.
+    """
+    not_applied: list[dict[str, Any]] = []
+    if purpose is not None and purpose_base is not None:
+        now, wanted, seen = _clean(content.purpose), _clean(purpose), _clean(purpose_base)
+        if now not in (seen, wanted):
+            not_applied.append(
+                _not_applied("purpose", "changed", None, wanted, seen if seen else None)
+            )
+            purpose = None
+    agreements = {a.id: a for a in content.agreements}
+    applied: list[dict[str, Any]] = []
+    for op in ops:
+        kind, op_id = op.get("op"), op.get("id")
+        if kind not in ("amend", "retire") or not isinstance(op_id, str):
+            applied.append(dict(op))
+            continue
+        base = op.get("base") if isinstance(op.get("base"), Mapping) else None
+        seen_text = _clean(_text(base.get("text"))) if base is not None else None
+        if kind == "retire":
+            text = seen_text or _clean(_text(op.get("text")))
+        else:
+            text = _clean(_text(op.get("text")))
+        target = agreements.get(op_id)
+        reason = None
+        if target is None:
+            reason = "removed"
+        elif base is not None and (target.text, target.review_date) != (
+            seen_text,
+            parse_review_date(base.get("review_date")),
+        ):
+            # Someone amended it to exactly what the room agreed: nothing is lost.
+            if kind == "retire" or _amended(target, op) != target:
+                reason = "changed"
+        if reason is not None:
+            not_applied.append(_not_applied(kind, reason, op_id, text, seen_text))
+            continue
+        applied.append(dict(op))
+        if kind == "retire":
+            del agreements[op_id]
+        elif target is not None:
+            agreements[op_id] = _amended(target, op)
+    return purpose, applied, not_applied
+
+
+def _not_applied(
+    change: str, reason: str, item_id: str | None, text: str, old: str | None
+) -> dict[str, Any]:
+    """Return the summary entry of a ratified change that was not applied."""
+    return {
+        "kind": "not_applied",
+        "change": change,
+        "reason": reason,
+        "id": item_id,
+        "text": text,
+        "old": old,
+    }
+
+
+# -- a manual save that lost a race ---------------------------------------------------
+
+SECTIONS = ("purpose", "agreements", "anchors", "leadership")
+
+
+def rebase(
+    base: CharterContent, mine: CharterContent, theirs: CharterContent
+) -> tuple[CharterContent, dict[str, str]]:
+    """Return an edit made on `base` moved onto `theirs` (a newer version), section by section.
+
+    A section the edit left as it was in `base` takes `theirs`, so saving the result
+    does not undo someone else's change; a section the edit changed keeps `mine`. The
+    agreements and the anchors are each one section (a list). Also returns, for every
+    section that differs anywhere, who changed it: "mine", "theirs", "both" (different
+    changes: the result keeps mine) or "same" (both made the same change).
+    """
+    merged: dict[str, Any] = {}
+    changed: dict[str, str] = {}
+    for section in SECTIONS:
+        was, mine_now, theirs_now = (getattr(c, section) for c in (base, mine, theirs))
+        mine_changed, theirs_changed = mine_now != was, theirs_now != was
+        merged[section] = mine_now if mine_changed else theirs_now
+        if mine_changed and theirs_changed:
+            changed[section] = "same" if mine_now == theirs_now else "both"
+        elif mine_changed or theirs_changed:
+            changed[section] = "mine" if mine_changed else "theirs"
+    return CharterContent(**merged), changed

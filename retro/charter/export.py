@@ -8,7 +8,7 @@ English outside a request); the JSON keys are stable and documented in docs/char
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -136,7 +136,56 @@ def _meta_lines(meta: Mapping[str, Any]) -> list[str]:
     if meta.get("ratified_by"):
         names = ", ".join(_one_line(str(name)) for name in meta["ratified_by"])
         lines.append(f"- {gettext('Ratified by')}: {names}")
+    for change in meta.get("summary") or []:
+        if isinstance(change, Mapping) and change.get("kind") == "not_applied":
+            lines.append(f"- {not_applied_sentence(change, _one_line)}")
     return lines
+
+
+def not_applied_sentence(change: Mapping[str, Any], quote: Callable[[str], str]) -> str:
+    """Return a "not_applied" summary entry as a sentence; `quote` prepares the user text.
+
+    The entry is a change a room ratified that was not published because the charter
+    changed there meanwhile (see `retro.charter.content.check_draft`).
+    """
+    text = quote(str(change.get("text") or ""))
+    old = quote(str(change.get("old") or ""))
+    removed = change.get("reason") == "removed"
+    kind = change.get("change")
+    if kind == "purpose":
+        return gettext(
+            "Not applied: the ratified purpose “%(text)s”, because the purpose was changed "
+            "meanwhile.",
+            text=text,
+        )
+    if kind == "retire":
+        if removed:
+            return gettext(
+                "Not applied: retiring “%(text)s”, because that agreement was removed meanwhile.",
+                text=text,
+            )
+        return gettext(
+            "Not applied: retiring “%(text)s”, because that agreement was changed meanwhile.",
+            text=text,
+        )
+    if not old:
+        return gettext(
+            "Not applied: amending an agreement to “%(text)s”, because it was removed meanwhile.",
+            text=text,
+        )
+    if removed:
+        return gettext(
+            "Not applied: amending “%(old)s” to “%(text)s”, because that agreement was removed "
+            "meanwhile.",
+            old=old,
+            text=text,
+        )
+    return gettext(
+        "Not applied: amending “%(old)s” to “%(text)s”, because that agreement was changed "
+        "meanwhile.",
+        old=old,
+        text=text,
+    )
 
 
 # Markers that would make an item's text a heading, quote, list, rule or code block.

@@ -9,14 +9,23 @@ from datetime import date
 from typing import Any
 
 from retro.rituals.base import Actor, RitualError, clean_text, require_facilitator
-from retro.rituals.consent import ConsentVote, require_open
+from retro.rituals.consent import ConsentVote, public_round, require_open, voters_of
 
 PROPOSAL_KINDS = ("amend", "retire", "add")
-STATUSES = ("open", "voting", "accepted", "objected", "withdrawn")
+STATUSES = ("open", "voting", "accepted", "objected", "withdrawn", "superseded")
+# Proposals that may still be voted on, amended or withdrawn.
+UNDECIDED = ("open", "objected")
+# Proposals that no longer take part: they do not count towards MAX_PROPOSALS.
+SET_ASIDE = ("withdrawn", "superseded")
 # The charter's AGREEMENT_LIMIT (retro.charter.content imports the rituals, so not from there).
 AGREEMENT_LIMIT = 500
 MAX_PROPOSALS = 60
+# Withdrawn and superseded proposals stay listed; this bounds the list all the same.
+MAX_PROPOSALS_KEPT = 4 * MAX_PROPOSALS
 DATE_LENGTH = len("YYYY-MM-DD")
+
+
+REVIEW_YEARS = (2000, 2100)
 
 
 def review_date_value(value: Any) -> str | None:
@@ -32,6 +41,9 @@ def review_date_value(value: Any) -> str | None:
     # fromisoformat also reads ten-character forms such as "2027-W01-1" or "20270101T0".
     if parsed != value:
         raise RitualError("invalid_date")
+    # The same years as the charter accepts (retro.charter.content imports this module).
+    if not REVIEW_YEARS[0] <= int(value[:4]) <= REVIEW_YEARS[1]:
+        raise RitualError("date_out_of_range", low=REVIEW_YEARS[0], high=REVIEW_YEARS[1])
     return parsed
 
 
@@ -95,6 +107,10 @@ class AgreementDrafting:
     The charter's agreements as they were when the step opened; proposals to amend,
     retire or add, each decided by its own consent vote, one vote at a time. Accepted
     proposals, in the order they were accepted, are the room's draft.
+
+    Once an agreement is amended or retired (or kept), the other proposals still open on
+    it are "superseded": the room decided about it. cancel_consent (or the room leaving
+    the step: `suspend`) discards an open vote without a round.
     """
 
     anonymous: bool = False
@@ -150,7 +166,8 @@ class AgreementDrafting:
         self._require_started()
         if kind not in PROPOSAL_KINDS:
             raise RitualError("invalid_value")
-        if len(self.proposals) >= MAX_PROPOSALS:
+        active = sum(p.status not in SET_ASIDE for p in self.proposals)
+        if active >= MAX_PROPOSALS or len(self.proposals) >= MAX_PROPOSALS_KEPT:
             raise RitualError("too_many_proposals", limit=MAX_PROPOSALS)
         if kind == "add":
             if target is not None:
@@ -206,6 +223,7 @@ class AgreementDrafting:
         if agreement in self.kept:
             raise RitualError("already_kept")
         self.kept.append(agreement)
+        self._supersede(agreement)
 
     # -- consent -----------------------------------------------------------
 
@@ -218,7 +236,9 @@ class AgreementDrafting:
         if proposal is None:
             raise RitualError("invalid_field", field="proposal")
         chosen = self._proposal(proposal)
-        if chosen.status not in ("open", "objected"):
+        if chosen.status == "superseded":
+            raise RitualError("agreement_decided")
+        if chosen.status not in UNDECIDED:
             raise RitualError("proposal_closed")
         if chosen.target is not None:
             self._undecided(chosen.target)
@@ -242,12 +262,42 @@ class AgreementDrafting:
         if result["passed"]:
             chosen.status = "accepted"
             self.accepted.append(chosen.id)
-            if chosen.target in self.kept:
-                self.kept.remove(chosen.target)
+            if chosen.target is not None:
+                if chosen.target in self.kept:
+                    self.kept.remove(chosen.target)
+                self._supersede(chosen.target)
         else:
             chosen.status = "objected"
         self.ballot = None
         self.voting = None
+
+    def cancel_consent(self, actor: Actor) -> None:
+        """Discard the open vote, scores and all; the proposal may change again (facilitator)."""
+        require_facilitator(actor)
+        self._require_started()
+        require_open(self.ballot)
+        self.suspend()
+
+    def suspend(self) -> None:
+        """Discard a vote still open as the room leaves the step: no round, no scores kept.
+
+        Otherwise an anonymous vote's scores would stay stored next to their members.
+        """
+        if self.ballot is None or self.ballot.closed:
+            return
+        chosen = self._proposal(self.voting)
+        latest = chosen.rounds[-1] if chosen.rounds else None
+        # Back to what it was: objected if its last round, on this text, did not pass.
+        objected = latest is not None and not latest["passed"] and latest["text"] == chosen.text
+        chosen.status = "objected" if objected else "open"
+        self.ballot = None
+        self.voting = None
+
+    def ratifiers(self) -> list[int]:
+        """Return who took part in the votes that accepted proposals, in voting order."""
+        return voters_of(
+            r for pid in self.accepted for r in self._proposal(pid).rounds if r.get("passed")
+        )
 
     # -- the draft ---------------------------------------------------------
 
@@ -258,14 +308,24 @@ class AgreementDrafting:
             p = self._proposal(proposal_id)
             if p.kind == "add":
                 ops.append({"op": "add", "text": p.text, "review_date": p.review_date})
-            elif p.kind == "amend":
-                ops.append(
-                    {"op": "amend", "id": p.target, "text": p.text, "review_date": p.review_date}
-                )
             else:
-                # The text only tells readers of the draft which agreement goes.
-                retired = next(a["text"] for a in self.agreements if a["id"] == p.target)
-                ops.append({"op": "retire", "id": p.target, "text": retired})
+                # What the room saw when the step opened, so that publishing can tell
+                # whether the charter changed meanwhile.
+                agreement = self._agreement(p.target)
+                base = {"text": agreement["text"], "review_date": agreement["review_date"]}
+                if p.kind == "amend":
+                    ops.append(
+                        {
+                            "op": "amend",
+                            "id": p.target,
+                            "text": p.text,
+                            "review_date": p.review_date,
+                            "base": base,
+                        }
+                    )
+                else:
+                    # The text also tells readers of the draft which agreement goes.
+                    ops.append({"op": "retire", "id": p.target, "text": base["text"], "base": base})
         return ops
 
     # -- views -------------------------------------------------------------
@@ -365,9 +425,17 @@ class AgreementDrafting:
             raise RitualError("not_author")
         if proposal.status == "voting":
             raise RitualError("vote_open")
-        if proposal.status in ("accepted", "withdrawn"):
+        if proposal.status == "superseded":
+            raise RitualError("agreement_decided")
+        if proposal.status not in UNDECIDED:
             raise RitualError("proposal_closed")
         return proposal
+
+    def _supersede(self, agreement_id: str) -> None:
+        """Set aside the proposals still open on an agreement the room decided about."""
+        for proposal in self.proposals:
+            if proposal.target == agreement_id and proposal.status in UNDECIDED:
+                proposal.status = "superseded"
 
     @staticmethod
     def _require_change(agreement: Mapping[str, Any], text: str, when: str | None) -> None:
@@ -377,6 +445,7 @@ class AgreementDrafting:
 
     def _proposal_view(self, proposal: Proposal) -> dict[str, Any]:
         view = proposal.to_state()
+        view["rounds"] = [public_round(r) for r in proposal.rounds]
         if self.anonymous:
             del view["author"]
         return view

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,11 +36,34 @@ def require_facilitator(actor: Actor) -> None:
         raise RitualError("not_facilitator")
 
 
+# Zero-width (non-)joiners shape words in some scripts and join emoji: kept between two
+# visible characters, dropped anywhere else (a run of them alone looks like nothing).
+_LOOSE_JOINERS = re.compile(
+    r"(?<![^\s\u200c\u200d])[\u200c\u200d]+"  # after the start, a space or a joiner
+    r"|[\u200c\u200d]+(?![^\s\u200c\u200d])"  # before the end or a space
+)
+_JOINERS = ("\u200c", "\u200d")
+
+
+def tidy_text(text: str) -> str:
+    """Return the text without invisible characters, line breaks as "\\n", stripped.
+
+    Format characters (zero-width spaces, bidi overrides and isolates) and control
+    characters could make a text look blank or look like another one; they go, except
+    line breaks ("\\r\\n" and a lone "\\r" become "\\n") and tabs (a space).
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    text = "".join(
+        c for c in text if c == "\n" or c in _JOINERS or unicodedata.category(c) not in ("Cc", "Cf")
+    )
+    return _LOOSE_JOINERS.sub("", text).strip()
+
+
 def clean_text(text: Any, limit: int) -> str:
-    """Return the stripped text, refusing an empty or oversize one."""
+    """Return the tidied text (see `tidy_text`), refusing an empty or oversize one."""
     if not isinstance(text, str):
         raise RitualError("invalid_value")
-    text = text.strip()
+    text = tidy_text(text)
     if not text:
         raise RitualError("empty_text")
     if len(text) > limit:

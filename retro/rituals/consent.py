@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from retro.rituals.base import RitualError, int_keys
+from retro.rituals.base import MIN_AGGREGATE, RitualError, int_keys, tidy_text
 
 SCORE_MIN, SCORE_MAX = 0, 5
+# A threshold of 0 would count a block (0) as consent.
+THRESHOLD_MIN, THRESHOLD_MAX = 1, 5
 REASON_LIMIT = 280
 
 
@@ -29,6 +31,29 @@ def score_value(value: Any) -> int:
     return value
 
 
+def threshold_value(value: Any) -> int:
+    """Return a consent threshold (1-5), refusing anything else (also a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RitualError("invalid_value")
+    if not THRESHOLD_MIN <= value <= THRESHOLD_MAX:
+        raise RitualError("invalid_value")
+    return value
+
+
+def public_round(result: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a closed vote's result as the room may see it: without who took part."""
+    return {k: copy.deepcopy(v) for k, v in result.items() if k != "voters"}
+
+
+def voters_of(rounds: Iterable[Mapping[str, Any]]) -> list[int]:
+    """Return everyone who voted in these closed rounds, each once, in the order they first did."""
+    voters: dict[int, None] = {}
+    for round_ in rounds:
+        for member_id in round_.get("voters", []):
+            voters.setdefault(int(member_id))
+    return list(voters)
+
+
 @dataclass
 class ConsentVote:
     """One consent vote on a text: who scored what until it closes, then only the result.
@@ -37,7 +62,12 @@ class ConsentVote:
     the threshold consents. The vote passes when every cast score consents, so a member
     who never votes (or leaves without voting) blocks nothing, while a cast vote counts
     even when its member has left. An anonymous vote forgets who gave which score the
-    moment it closes: only the histogram and the reasons remain.
+    moment it closes: only the histogram and the reasons remain. While open, its public
+    view gives only how many have voted, and it closes (shows a result) only from
+    MIN_AGGREGATE votes on, so that no single score stands out.
+
+    The stored result keeps `voters`, the members who voted in the order they first
+    did (never their scores): who ratified a text that passed. Public views leave it out.
     """
 
     text: str
@@ -50,8 +80,8 @@ class ConsentVote:
 
     @classmethod
     def create(cls, text: str, threshold: Any, anonymous: bool = False) -> ConsentVote:
-        """Return an open vote on `text` with a validated threshold (0-5)."""
-        return cls(text=text, threshold=score_value(threshold), anonymous=anonymous)
+        """Return an open vote on `text` with a validated threshold (1-5)."""
+        return cls(text=text, threshold=threshold_value(threshold), anonymous=anonymous)
 
     def cast(self, member_id: int, score: Any, reason: Any) -> None:
         """Record (or change) a member's score; an objection needs a reason."""
@@ -60,7 +90,7 @@ class ConsentVote:
         score = score_value(score)
         if not isinstance(reason, str):
             raise RitualError("invalid_value")
-        reason = reason.strip()
+        reason = tidy_text(reason)
         if len(reason) > REASON_LIMIT:
             raise RitualError("too_long", limit=REASON_LIMIT)
         if score < self.threshold and not reason:
@@ -74,6 +104,8 @@ class ConsentVote:
             raise RitualError("no_vote_open")
         if not self.scores:
             raise RitualError("no_votes")
+        if self.anonymous and len(self.scores) < MIN_AGGREGATE:
+            raise RitualError("anonymous_needs_three", count=MIN_AGGREGATE)
         histogram = [0] * (SCORE_MAX - SCORE_MIN + 1)
         for score in self.scores.values():
             histogram[score - SCORE_MIN] += 1
@@ -83,6 +115,8 @@ class ConsentVote:
             "count": len(self.scores),
             "threshold": self.threshold,
             "histogram": histogram,
+            # In the order they first voted; a changed vote keeps its place.
+            "voters": list(self.scores),
         }
         if self.anonymous:
             # Sorted by content, so the order says nothing about who voted when.
@@ -100,16 +134,18 @@ class ConsentVote:
         return copy.deepcopy(result)
 
     def public_view(self) -> dict[str, Any]:
-        """Return what the room sees: who voted while open, the result once closed."""
+        """Return what the room sees: how many voted (who, unless anonymous), then the result."""
         view: dict[str, Any] = {
             "open": not self.closed,
             "text": self.text,
             "threshold": self.threshold,
         }
         if self.closed:
-            view["result"] = copy.deepcopy(self.result)
+            view["result"] = public_round(self.result) if self.result is not None else None
         else:
-            view["voted"] = sorted(self.scores)
+            view["count"] = len(self.scores)
+            if not self.anonymous:
+                view["voted"] = sorted(self.scores)
         return view
 
     def private_view(self, member_id: int) -> dict[str, Any] | None:

@@ -8,8 +8,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from retro.rituals.base import Actor, RitualError, clean_text, int_keys, require_facilitator
-from retro.rituals.consent import ConsentVote, require_open
+from retro.rituals.base import (
+    Actor,
+    RitualError,
+    clean_text,
+    int_keys,
+    require_facilitator,
+    tidy_text,
+)
+from retro.rituals.consent import ConsentVote, public_round, require_open, voters_of
 
 COLUMNS = ("exists", "bring")
 PHASES = ("write", "group", "vote", "draft", "consent", "ratified")
@@ -61,6 +68,8 @@ class PurposeAlignment:
     -> "vote" (dot votes hidden until closed) -> close_voting -> "draft" -> call_consent
     -> "consent" -> close_consent -> "ratified", or back to "draft" to amend and vote again.
     A consent vote may also be called straight from "group", skipping the dot vote.
+    cancel_consent (or the room leaving the step: `suspend`) discards an open vote and
+    goes back to "draft" without a round.
     """
 
     anonymous: bool = False
@@ -183,7 +192,7 @@ class PurposeAlignment:
             raise RitualError("unknown_group")
         if not isinstance(title, str):
             raise RitualError("invalid_value")
-        if not title.strip():
+        if not tidy_text(title):
             self.titles.pop(group, None)
             return
         title = clean_text(title, GROUP_TITLE_LIMIT)
@@ -244,7 +253,7 @@ class PurposeAlignment:
         self._require_phase("group", "vote", "draft")
         if not isinstance(text, str):
             raise RitualError("invalid_value")
-        text = text.strip()
+        text = tidy_text(text)
         if len(text) > PURPOSE_LIMIT:
             raise RitualError("too_long", limit=PURPOSE_LIMIT)
         self.statement = text
@@ -279,6 +288,30 @@ class PurposeAlignment:
         else:
             self.phase = "draft"
 
+    def cancel_consent(self, actor: Actor) -> None:
+        """Discard the open vote, scores and all, and go back to drafting (facilitator only)."""
+        require_facilitator(actor)
+        self._require_started()
+        require_open(self.ballot)
+        self.suspend()
+
+    def suspend(self) -> None:
+        """Discard a vote still open as the room leaves the step: no round, no scores kept.
+
+        Otherwise an anonymous vote's scores would stay stored next to their members.
+        """
+        if self.ballot is not None and not self.ballot.closed:
+            self.ballot = None
+            self.phase = "draft"
+
+    def ratifiers(self) -> list[int]:
+        """Return who took part in the vote that ratified the statement, in voting order."""
+        if self.ratified is None:
+            return []
+        return voters_of(
+            r for r in self.rounds if r.get("passed") and r.get("text") == self.ratified
+        )
+
     # -- views -------------------------------------------------------------
 
     def public_view(self) -> dict[str, Any]:
@@ -304,7 +337,7 @@ class PurposeAlignment:
             "results": copy.deepcopy(self.results) if self.results is not None else [],
             "statement": self.statement,
             "vote": self.ballot.public_view() if self.ballot else None,
-            "rounds": copy.deepcopy(self.rounds),
+            "rounds": [public_round(r) for r in self.rounds],
             "ratified": self.ratified,
         }
 

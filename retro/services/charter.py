@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any, cast
 
 from sqlalchemy import select, update
@@ -21,7 +21,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from retro.agendas import PRESETS
-from retro.charter.content import CharterContent, apply_draft, diff, validate
+from retro.charter.content import CharterContent, apply_draft, check_draft, diff, validate
 from retro.extensions import db
 from retro.models import Charter, CharterVersion, Team
 from retro.rituals import RitualError
@@ -240,13 +240,18 @@ def publish_draft(
     ops: Sequence[Mapping[str, Any]],
     ratified_by: Sequence[str],
     author: str,
+    purpose_base: str | None = None,
 ) -> tuple[CharterVersion, bool]:
     """Publish a room's ratified draft as a new version; does not commit.
 
     Returns (version, created). The same draft published again from the same room
     returns the first version with created=False. A room that published before
     publishes only what it ratified since, so an edit made meanwhile is not undone
-    and an added agreement is not added twice. Raises RitualError("empty_draft").
+    and an added agreement is not added twice. A ratified change to a purpose or an
+    agreement that changed since the room saw it (`purpose_base`, each op's "base") is
+    not applied but recorded in the summary as "not_applied" (see `check_draft`).
+    Raises RitualError: "empty_draft"; "charter_changed" when none of it can be applied;
+    "draft_unchanged" when the charter already reads as the draft would make it.
     """
     if (purpose is None or not purpose.strip()) and not ops:
         raise RitualError("empty_draft")
@@ -262,25 +267,77 @@ def publish_draft(
     existing = _published(room_id, key)
     if existing is not None:
         return existing, False
+    check = check_publication(team, room_id, purpose, draft_ops, purpose_base)
+    if check.blocked is not None:
+        raise RitualError(check.blocked)
     number = _bump_head(charter, 1)
-    previous = content_of(version(team, number - 1))
-    purpose_now, ops_now = _since_last_publication(room_id, purpose, draft_ops)
-    content = validate(apply_draft(previous, purpose_now, ops_now))
     published = CharterVersion(
         charter_id=charter.id,
         number=number,
-        content=content.to_dict(),
-        summary=diff(previous, content),
+        content=check.content.to_dict(),
+        summary=diff(check.previous, check.content) + check.not_applied,
         author=(author or "").strip()[:AUTHOR_LIMIT],
         source="room",
         room_id=room_id,
         ratified_by=[str(name)[:AUTHOR_LIMIT] for name in ratified_by][:MAX_RATIFIERS],
         draft_key=key,
-        draft={"purpose": purpose, "ops": draft_ops},
+        draft={"purpose": purpose, "purpose_base": purpose_base, "ops": draft_ops},
     )
     db.session.add(published)
     db.session.flush()
     return published, True
+
+
+@dataclass(frozen=True)
+class PublicationCheck:
+    """What publishing a room's draft now would do to the current charter.
+
+    `content` is the charter after it (equal to `previous` when nothing applies);
+    `not_applied` the ratified changes that conflict with an edit made meanwhile;
+    `blocked` the error code publishing would raise, or None.
+    """
+
+    previous: CharterContent
+    content: CharterContent
+    not_applied: list[dict[str, Any]]
+    blocked: str | None
+
+
+def check_publication(
+    team: Team,
+    room_id: int,
+    purpose: str | None,
+    ops: Sequence[Mapping[str, Any]],
+    purpose_base: str | None = None,
+) -> PublicationCheck:
+    """Return what publishing the room's draft on the current version would change.
+
+    Only the part of the draft the room has not published yet counts. Raises the
+    RitualError of content beyond the charter's limits ("too_long", …).
+    """
+    previous = current_content(team)
+    purpose_now, ops_now = _since_last_publication(room_id, purpose, [dict(op) for op in ops])
+    purpose_now, ops_now, not_applied = check_draft(previous, purpose_now, ops_now, purpose_base)
+    content = validate(apply_draft(previous, purpose_now, ops_now))
+    blocked = None
+    if content == previous:
+        blocked = "charter_changed" if not_applied else "draft_unchanged"
+    return PublicationCheck(previous, content, not_applied, blocked)
+
+
+def unpublished_draft(
+    room_id: int, purpose: str | None, ops: Sequence[Mapping[str, Any]]
+) -> tuple[str | None, list[dict[str, Any]]]:
+    """Return the part of a room's ratified draft it has not published yet."""
+    if published_key(room_id) == draft_key(purpose, ops):
+        return None, []
+    return _since_last_publication(room_id, purpose, [dict(op) for op in ops])
+
+
+def published_key(room_id: int) -> str | None:
+    """Return the draft key of the room's newest publication, if any."""
+    last = room_publication(room_id)
+    return last.draft_key if last is not None else None
 
 
 def _bump_head(charter: Charter, step: int) -> int:

@@ -14,10 +14,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import Delete, delete, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from retro.extensions import db
@@ -34,7 +35,7 @@ from retro.rituals import (
     RitualError,
     RoomFlow,
 )
-from retro.rituals.base import clean_name, require_facilitator
+from retro.rituals.base import clean_name, require_facilitator, visible_text
 from retro.services import charter
 
 NAME_LIMIT = 64
@@ -112,7 +113,8 @@ def create_room(
     rituals = [build_step(spec) for spec in agenda]
     # Check the name before building rows: a half-built Room would linger in team.rooms.
     name = clean_name(facilitator_name, NAME_LIMIT)
-    room = Room(team=team, title=(title or "").strip()[:120], timer={})
+    # Invisible characters go, as in names; PostgreSQL refuses a NUL in text outright.
+    room = Room(team=team, title=visible_text(title)[:120], timer={})
     for position, ritual in enumerate(rituals):
         room.steps.append(Step(position=position, kind=ritual.kind, state=ritual.to_state()))
     token = new_token(24)
@@ -150,11 +152,17 @@ def member_for_token(room_code: str, token: str) -> Member | None:
 
 def room_by_code(code: str) -> Room | None:
     """Return the room with this share code."""
+    if "\x00" in code:
+        # No code holds a NUL, and PostgreSQL refuses to compare text holding one.
+        return None
     return db.session.scalar(select(Room).where(Room.code == code))
 
 
 def team_by_key(key: str) -> Team | None:
     """Return the team with this secret key."""
+    if "\x00" in key:
+        # No key holds a NUL, and PostgreSQL refuses to compare text holding one.
+        return None
     return db.session.scalar(select(Team).where(Team.key == key))
 
 
@@ -191,9 +199,14 @@ def disconnect(sid: str) -> Outcome | None:
     room_id = conn.room_id
 
     def change(room: Room, flow: RoomFlow, rituals: list[Ritual]) -> None:
-        db.session.execute(delete(Connection).where(Connection.sid == sid))
+        # Another process's expiry (or this one's upkeep) may have dropped it meanwhile.
+        if not _deleted(delete(Connection).where(Connection.sid == sid)):
+            raise _Unchanged
 
-    return _change(room_id, None, change)
+    try:
+        return _change(room_id, None, change)
+    except _Unchanged:
+        return None
 
 
 def heartbeat(server_id: str) -> None:
@@ -208,7 +221,7 @@ def expire_connections(timeout_seconds: int) -> list[Outcome]:
     """Drop sockets whose process stopped sending heartbeats; returns the rooms' changes."""
     cutoff = utcnow() - timedelta(seconds=timeout_seconds)
     stale = db.session.scalars(select(Connection.sid).where(Connection.seen_at < cutoff)).all()
-    return forget_connections(stale)
+    return forget_connections(stale, stale_before=cutoff)
 
 
 def server_sids(server_id: str) -> list[str]:
@@ -216,8 +229,24 @@ def server_sids(server_id: str) -> list[str]:
     return list(db.session.scalars(select(Connection.sid).where(Connection.server_id == server_id)))
 
 
-def forget_connections(sids: Sequence[str]) -> list[Outcome]:
-    """Drop recorded sockets that no longer exist; returns each affected room's change."""
+def server_members(server_id: str) -> dict[int, set[int]]:
+    """Return, per room, the members with a socket recorded for one server process."""
+    rows = db.session.execute(
+        select(Connection.room_id, Connection.member_id).where(Connection.server_id == server_id)
+    ).all()
+    members: dict[int, set[int]] = {}
+    for row in rows:
+        members.setdefault(row.room_id, set()).add(row.member_id)
+    return members
+
+
+def forget_connections(sids: Sequence[str], stale_before: datetime | None = None) -> list[Outcome]:
+    """Drop recorded sockets that no longer exist; returns each affected room's change.
+
+    With `stale_before`, only rows still without a heartbeat since then are dropped.
+    Every process expires stale rows: the DELETE, under the room's lock, decides
+    which one does, and a room whose rows are already gone gets no change (no seq).
+    """
     if not sids:
         return []
     rows = db.session.execute(
@@ -228,10 +257,22 @@ def forget_connections(sids: Sequence[str]) -> list[Outcome]:
         gone = [row.sid for row in rows if row.room_id == room_id]
 
         def change(room: Room, flow: RoomFlow, rituals: list[Ritual], gone=gone) -> None:
-            db.session.execute(delete(Connection).where(Connection.sid.in_(gone)))
+            statement = delete(Connection).where(Connection.sid.in_(gone))
+            if stale_before is not None:
+                statement = statement.where(Connection.seen_at < stale_before)
+            if not _deleted(statement):
+                raise _Unchanged
 
-        outcomes.append(_change(room_id, None, change))
+        try:
+            outcomes.append(_change(room_id, None, change))
+        except _Unchanged:
+            continue
     return outcomes
+
+
+def _deleted(statement: Delete) -> int:
+    """Run a DELETE and return how many rows it removed."""
+    return cast(CursorResult[Any], db.session.execute(statement)).rowcount
 
 
 def online_member_ids(room_id: int) -> set[int]:
@@ -289,6 +330,7 @@ STEP_COMMANDS = {
     "amend_proposal": "amend_proposal",
     "withdraw": "withdraw",
     "keep": "keep",
+    "cancel_consent": "cancel_consent",
 }
 COMMANDS = ROOM_COMMANDS | set(STEP_COMMANDS)
 
@@ -303,8 +345,9 @@ def execute(member_id: int, command: str, args: Mapping[str, Any], action_id: st
         applied = _applied_seq(member_id, action_id)
         if applied is not None:
             raise _Duplicate(applied)
-        if flow.status == "ended":
-            # Read-only from here on, whoever asks and whatever the command.
+        if flow.status == "ended" and command != "publish":
+            # Read-only from here on, whoever asks and whatever the command; only the
+            # charter draft the room ratified may still be published, so none is lost.
             raise RitualError("room_ended")
         actor = Actor(member_id, is_facilitator=room.facilitator_id == member_id)
         if command in ROOM_COMMANDS:
@@ -355,6 +398,7 @@ def _room_command(
     """Apply a command that drives the room itself."""
     now = time.time()
     before = flow.step_index
+    was_running = flow.status == "running"
     away = room.facilitator_away_since
     handlers: dict[str, Callable[[], None]] = {
         "start": lambda: flow.start(actor),
@@ -371,6 +415,8 @@ def _room_command(
         "publish": lambda: _publish(room, flow, rituals, actor),
     }
     handlers[command]()
+    if was_running and (flow.status != "running" or flow.step_index != before):
+        _leave_step(rituals[before])
     if flow.status == "running" and flow.step_index != before:
         ritual = rituals[flow.step_index]
         if isinstance(ritual, CharterStep) and not ritual.loaded:
@@ -381,34 +427,87 @@ def _room_command(
         ritual.begin(_presence_order(room), random.SystemRandom())
 
 
+def _leave_step(ritual: Ritual) -> None:
+    """Cancel a consent vote still open in a step the room leaves (next, previous, end).
+
+    No round is recorded and the scores go, so an anonymous vote's scores are never
+    kept next to their members once the room moves on.
+    """
+    if isinstance(ritual, CharterStep):
+        ritual.suspend()
+
+
 def _publish(room: Room, flow: RoomFlow, rituals: Sequence[Ritual], actor: Actor) -> None:
-    """Publish the room's charter draft as a new version, ratified by who is present."""
+    """Publish the room's charter draft as a new version, also after the room ended."""
     require_facilitator(actor)
-    if flow.status != "running":
+    if flow.status not in ("running", "ended"):
         raise RitualError("not_running")
-    purpose, ops = charter_draft(rituals)
-    online = online_member_ids(room.id)
+    draft = charter_draft(rituals)
     names = {m.id: m.display_name for m in room.members}
     charter.publish_draft(
         room.team,
         room.id,
-        purpose,
-        ops,
-        ratified_by=[names[m.id] for m in room.members if m.id in online],
+        draft["purpose"],
+        draft["ops"],
+        ratified_by=_ratifiers(room, rituals),
         author=names.get(actor.member_id, ""),
+        purpose_base=draft["purpose_base"],
     )
 
 
-def charter_draft(rituals: Sequence[Ritual]) -> tuple[str | None, list[dict[str, Any]]]:
-    """Return what the room's steps have ratified: a purpose statement and agreement changes."""
-    purpose = None
+def charter_draft(rituals: Sequence[Ritual]) -> dict[str, Any]:
+    """Return what the room's steps have ratified, for the charter's next version.
+
+    {"purpose": the ratified statement or None, "purpose_base": the charter's purpose
+    when that step opened (None if unknown), "ops": the accepted agreement changes, each
+    amend and retire with the "base" the room saw}. Equal drafts are equal dicts.
+    """
+    chosen = _ratified_purpose(rituals)
     ops: list[dict[str, Any]] = []
     for ritual in rituals:
-        if isinstance(ritual, PurposeAlignment) and ritual.ratified:
-            purpose = ritual.ratified
-        elif isinstance(ritual, AgreementDrafting):
+        if isinstance(ritual, AgreementDrafting):
             ops += ritual.draft_ops()
-    return purpose, ops
+    return {
+        "purpose": chosen.ratified if chosen is not None else None,
+        "purpose_base": chosen.current_purpose if chosen is not None and chosen.loaded else None,
+        "ops": ops,
+    }
+
+
+def _ratified_purpose(rituals: Sequence[Ritual]) -> PurposeAlignment | None:
+    """Return the last purpose step that ratified a statement: its statement is the draft's."""
+    chosen = None
+    for ritual in rituals:
+        if isinstance(ritual, PurposeAlignment) and ritual.ratified:
+            chosen = ritual
+    return chosen
+
+
+def _ratifiers(room: Room, rituals: Sequence[Ritual]) -> list[str]:
+    """Return who took part in the passing consent votes behind the draft, in member order."""
+    behind: list[CharterStep] = [r for r in rituals if isinstance(r, AgreementDrafting)]
+    chosen = _ratified_purpose(rituals)
+    if chosen is not None:
+        behind.append(chosen)
+    voters: set[int] = set()
+    for ritual in behind:
+        voters.update(ritual.ratifiers())
+    return [m.display_name for m in room.members if m.id in voters]
+
+
+def unpublished_changes(room: Room) -> dict[str, Any] | None:
+    """Return what the room ratified but has not published to the charter, or None.
+
+    {"purpose": str | None, "ops": [...]}, for the summary and its Markdown export.
+    """
+    rituals = load_rituals(room)
+    if not any(isinstance(r, CharterStep) for r in rituals):
+        return None
+    draft = charter_draft(rituals)
+    purpose, ops = charter.unpublished_draft(room.id, draft["purpose"], draft["ops"])
+    if purpose is None and not ops:
+        return None
+    return {"purpose": purpose, "ops": ops}
 
 
 def _step_command(ritual: Ritual, actor: Actor, command: str, args: Mapping[str, Any]) -> None:
@@ -423,6 +522,10 @@ def _presence_order(room: Room) -> list[int]:
     """Return the online members in join order (the ritual shuffles if it needs to)."""
     online = online_member_ids(room.id)
     return [m.id for m in room.members if m.id in online]
+
+
+class _Unchanged(Exception):
+    """There was nothing left to change: the change is rolled back, seq included."""
 
 
 class _Duplicate(Exception):
@@ -459,6 +562,9 @@ def _change(
     except BaseException:
         db.session.rollback()
         raise
+    # The moment the change became durable (`server_time` is taken before the commit):
+    # `make bench` measures fan-out latency from here to the last member receiving it.
+    public["committed_at"] = time.time()
     return Outcome(room_id=room_id, seq=seq, public=public, private=private)
 
 
@@ -507,7 +613,6 @@ def public_view(
     room: Room, flow: RoomFlow, rituals: Sequence[Ritual], online: set[int]
 ) -> dict[str, Any]:
     """Return the room as every member may see it."""
-    online = online_member_ids(room.id)
     current = rituals[flow.step_index] if 0 <= flow.step_index < len(rituals) else None
     now = time.time()
     return {
@@ -538,23 +643,42 @@ def public_view(
 
 
 def _charter_view(room: Room, rituals: Sequence[Ritual]) -> dict[str, Any] | None:
-    """Return the room's charter draft and whether it is published, for rooms that draft one."""
+    """Return the room's charter draft and whether it is published, for rooms that draft one.
+
+    `conflicts` are the ratified changes publishing now would not apply (the charter
+    changed there since the room saw it; "not_applied" entries of `check_draft`), and
+    `blocked` the error code publishing now would raise, or None.
+    """
     if not any(isinstance(r, CharterStep) for r in rituals):
         return None
-    purpose, ops = charter_draft(rituals)
+    draft = charter_draft(rituals)
+    purpose, ops = draft["purpose"], draft["ops"]
     published = charter.room_publication(room.id)
     dirty = bool(purpose is not None or ops) and (
         published is None or published.draft_key != charter.draft_key(purpose, ops)
     )
+    conflicts: list[dict[str, Any]] = []
+    blocked = None
+    if dirty:
+        try:
+            check = charter.check_publication(
+                room.team, room.id, purpose, ops, draft["purpose_base"]
+            )
+        except RitualError as refused:
+            blocked = refused.code
+        else:
+            conflicts, blocked = check.not_applied, check.blocked
     return {
-        "draft": {"purpose": purpose, "ops": ops},
+        "draft": draft,
         "published": (
             {"number": published.number, "created_at": _iso(published.created_at)}
             if published is not None
             else None
         ),
         "dirty": dirty,
-        "can_publish": dirty and room.status == "running",
+        "conflicts": conflicts,
+        "blocked": blocked,
+        "can_publish": dirty and blocked is None and room.status in ("running", "ended"),
     }
 
 
@@ -583,19 +707,45 @@ def private_view(room: Room, rituals: Sequence[Ritual], member_id: int) -> dict[
 
 
 def snapshot(member_id: int, duplicate: bool = False) -> Outcome:
-    """Return the full current state for one member, without changing anything."""
-    member = db.session.get_one(Member, member_id)
-    room = db.session.get_one(Room, member.room_id, populate_existing=True)
-    flow, rituals = load_flow(room), load_rituals(room)
-    outcome = Outcome(
-        room_id=room.id,
-        seq=room.seq,
-        public=public_view(room, flow, rituals, online_member_ids(room.id)),
-        private=private_view(room, rituals, member_id),
-        duplicate=duplicate,
-    )
+    """Return the full current state for one member, without changing anything.
+
+    Its reads see one committed state: a change committed while they run is wholly
+    in the next snapshot, never half in this one.
+    """
+    _read_one_state()
+    try:
+        member = db.session.get_one(Member, member_id)
+        room = db.session.get_one(Room, member.room_id, populate_existing=True)
+        flow, rituals = load_flow(room), load_rituals(room)
+        return Outcome(
+            room_id=room.id,
+            seq=room.seq,
+            public=public_view(room, flow, rituals, online_member_ids(room.id)),
+            private=private_view(room, rituals, member_id),
+            duplicate=duplicate,
+        )
+    finally:
+        db.session.rollback()
+
+
+def _read_one_state() -> None:
+    """Start a transaction whose reads all see the same committed state of the database.
+
+    A view takes several statements to read, without the room's lock. PostgreSQL's
+    default READ COMMITTED (which `_change` needs, to see the latest room once it holds
+    the lock) gives each statement its own snapshot; REPEATABLE READ keeps the first one
+    until the transaction ends, and a transaction that only reads never fails to
+    serialize. pysqlite begins a transaction only before a write, so each SELECT would
+    see the latest commit; an explicit BEGIN keeps one WAL snapshot from the first read.
+    """
+    # A fresh transaction: nothing read before may be reused (expired on rollback).
     db.session.rollback()
-    return outcome
+    if db.session.get_bind().dialect.name == "sqlite":
+        connection = db.session.connection()
+        if not getattr(connection.connection.dbapi_connection, "in_transaction", False):
+            connection.exec_driver_sql("BEGIN")
+    else:
+        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
 def summary(room: Room) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -22,6 +23,7 @@ from flask_babel import lazy_gettext as _
 
 from retro import memberships
 from retro.agendas import CADENCE_LABELS, PRESETS
+from retro.charter.content import CharterContent, rebase
 from retro.charter.content import compare as compare_contents
 from retro.charter.export import to_json, to_markdown
 from retro.extensions import limiter
@@ -119,6 +121,12 @@ def charter_of(team):
     return charters.current_version(team)
 
 
+@bp.app_template_global()
+def room_unpublished(room) -> dict[str, Any] | None:
+    """Return what a room ratified but has not published to the charter (for its summary)."""
+    return rooms.unpublished_changes(room)
+
+
 @bp.app_template_filter("isodate")
 def isodate(value: str | None) -> str:
     """Format an ISO date string such as a review date in the reader's language."""
@@ -172,6 +180,20 @@ def compare(key: str):
     )
 
 
+def unsaved_ids_cleared(content: CharterContent, *saved: CharterContent) -> CharterContent:
+    """Return content whose items that no saved version has are new rows again (no id)."""
+    agreements = {a.id for c in saved for a in c.agreements}
+    anchors = {a.id for c in saved for a in c.anchors}
+    return CharterContent(
+        purpose=content.purpose,
+        agreements=tuple(
+            a if a.id in agreements else replace(a, id="") for a in content.agreements
+        ),
+        anchors=tuple(a if a.id in anchors else replace(a, id="") for a in content.anchors),
+        leadership=content.leadership,
+    )
+
+
 def edit_page(team, form: CharterForm, head, status: int = 200, **extra: Any):
     """Render the edit form; with a conflict, both versions side by side above it."""
     if "conflict" in extra:
@@ -199,8 +221,13 @@ def edit(key: str):
     try:
         saved = charters.save_manual(team, form.base(), form.content(), form.author.data)
     except charters.CharterConflict as conflict:
-        form.rebase(conflict.current.number)
-        return edit_page(team, form, conflict.current, 409, conflict=conflict)
+        base = charters.content_of(charters.version(team, form.base()))
+        theirs = charters.content_of(conflict.current)
+        merged, changed = rebase(base, conflict.mine, theirs)
+        form = CharterForm.for_content(
+            unsaved_ids_cleared(merged, base, theirs), conflict.current.number, form.author.data
+        )
+        return edit_page(team, form, conflict.current, 409, conflict=conflict, changed=changed)
     except RitualError as error:
         return edit_page(team, form, head, refused_status(error), notice=error_text(error))
     return redirect(url_for("charter.show", key=key, saved=saved.number))

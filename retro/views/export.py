@@ -7,8 +7,10 @@ from typing import Any
 
 from flask_babel import format_datetime, gettext, ngettext
 
+from retro.charter.export import not_applied_sentence
 from retro.client_text import SCALE_LABELS
 from retro.prompts import prompt_text
+from retro.services import rooms
 
 # Inline syntax anywhere, block syntax only where a line starts.
 INLINE = re.compile(r"([\\`*_{}\[\]<>|~!])")
@@ -39,7 +41,8 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         lines.append("  \n" + gettext("Ended: %(when)s", when=format_datetime(room.ended_at)))
     people = ", ".join(md_escape(n) for n in names.values())
     lines += ["  \n" + gettext("Present: %(names)s", names=people), ""]
-    published = [str(v.number) for v in summary.get("published", [])]
+    versions = summary.get("published", [])
+    published = [str(v.number) for v in versions]
     if published:
         lines += [
             ngettext(
@@ -50,9 +53,47 @@ def summary_markdown(summary: dict[str, Any]) -> str:
             ),
             "",
         ]
+    skipped = [
+        change
+        for version in versions
+        for change in version.summary or []
+        if change.get("kind") == "not_applied"
+    ]
+    if skipped:
+        lines += [f"- {not_applied_sentence(change, md_escape)}" for change in skipped] + [""]
+    lines += _unpublished_lines(rooms.unpublished_changes(room))
     for number, step in enumerate(summary["steps"], start=1):
         lines += _step_lines(number, step, names)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _unpublished_lines(unpublished: dict[str, Any] | None) -> list[str]:
+    """Return the lines listing what the room ratified but did not publish to the charter."""
+    if not unpublished:
+        return []
+    lines = [
+        f"**{gettext('Ratified but not published')}**",
+        "",
+        gettext(
+            "The room ratified these changes, but they are not in the team charter. "
+            "The facilitator can still publish them from the room."
+        ),
+        "",
+    ]
+    if unpublished["purpose"] is not None:
+        text = md_escape(unpublished["purpose"])
+        lines.append("- " + gettext("New purpose: %(text)s", text=text))
+    for op in unpublished["ops"]:
+        text = md_escape(op.get("text") or "")
+        base = op.get("base") or {}
+        old = md_escape(base.get("text") or op.get("text") or "?")
+        if op.get("op") == "add":
+            lines.append("- " + gettext("New agreement: %(text)s", text=text))
+        elif op.get("op") == "amend":
+            lines.append("- " + gettext("Amend “%(old)s” to: %(text)s", old=old, text=text))
+        else:
+            lines.append("- " + gettext("Retire “%(old)s”", old=old))
+    return [*lines, ""]
 
 
 def _step_lines(number: int, step: dict[str, Any], names: dict[int, str]) -> list[str]:
@@ -80,7 +121,13 @@ def _step_lines(number: int, step: dict[str, Any], names: dict[int, str]) -> lis
         lines += [gettext("This step was not reached."), ""]
     results = step.get("scale_results") if step.get("started") else None
     if results and results.get("ready"):
-        lines.append(gettext("Anonymous scales (%(count)s answers):", count=results["count"]))
+        lines.append(
+            ngettext(
+                "Anonymous scales (%(num)s answer):",
+                "Anonymous scales (%(num)s answers):",
+                results["count"],
+            )
+        )
         lines.append("")
         lines.append(
             "| " + gettext("Scale") + " | 1 | 2 | 3 | 4 | 5 | " + gettext("Average") + " |"
@@ -150,6 +197,7 @@ def _agreement_lines(step: dict[str, Any], names: dict[int, str]) -> list[str]:
         "accepted": gettext("accepted"),
         "objected": gettext("objected"),
         "withdrawn": gettext("withdrawn"),
+        "superseded": gettext("superseded"),
     }
     texts = {a["id"]: a["text"] for a in step.get("agreements", [])}
     lines = [f"**{gettext('Agreements reviewed')}**", ""]
@@ -183,9 +231,10 @@ def _round_lines(rounds: list[dict[str, Any]], names: dict[int, str]) -> list[st
     lines = [f"**{gettext('Consent votes')}**", ""]
     for number, round_ in enumerate(rounds, start=1):
         outcome = gettext("Passed") if round_["passed"] else gettext("Not passed")
-        detail = gettext(
-            "%(count)s votes, threshold %(threshold)s, scores 0–5: %(histogram)s",
-            count=round_["count"],
+        detail = ngettext(
+            "%(num)s vote, threshold %(threshold)s, scores 0–5: %(histogram)s",
+            "%(num)s votes, threshold %(threshold)s, scores 0–5: %(histogram)s",
+            round_["count"],
             threshold=round_["threshold"],
             histogram=" · ".join(str(n) for n in round_["histogram"]),
         )

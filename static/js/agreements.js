@@ -9,6 +9,23 @@ import {
 const AGREEMENT_LIMIT = 500;
 const EDITABLE = new Set(["open", "objected"]);
 
+/**
+ * Send a command from a button or form at most once at a time: the button stays disabled
+ * until the server answers, so a double click or a second Enter makes one proposal.
+ */
+async function sendOnce(ctx, button, event, payload) {
+  if (!button || button.disabled) return { ok: false };
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  try {
+    return await ctx.send(event, payload);
+  } finally {
+    // The answer may have rebuilt the form; then this button is gone and that is fine.
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+  }
+}
+
 /** An agreement is one line: Enter sends the form, pasted line breaks become spaces. */
 function oneLine(area, onEnter) {
   area.addEventListener("keydown", (e) => {
@@ -70,8 +87,10 @@ function announceChanges(ctx, v, before, after) {
     const old = was.get(p.id);
     if (!old && !mineIds.has(p.id)) announce(format(T.say_new_proposal, { what: describe(ctx, v, p) }));
     if (old && old.status === "voting" && p.status !== "voting") {
-      announce(format(p.status === "accepted" ? T.say_accepted : T.say_objected,
-        { what: describe(ctx, v, p) }));
+      const said = { accepted: T.say_accepted, objected: T.say_objected }[p.status]
+        // Back to open without a new round: the facilitator cancelled the vote.
+        ?? (p.rounds.length === old.rounds.length ? T.say_vote_cancelled : T.say_objected);
+      announce(format(said, { what: describe(ctx, v, p) }));
     }
   }
   if (after.vote && after.vote.proposal !== before.vote?.proposal) {
@@ -148,8 +167,13 @@ function agreementItem(ctx, v, agreement, pendingCount) {
       } }, T.propose_amendment),
     h("button", { type: "button", class: "button small ghost", "data-focus": `retire-${id}`,
       "aria-describedby": `agreement-${id}`,
-      onclick: () => ctx.send("propose", { step: index, kind: "retire", target: id, text: "",
-        review_date: "" }) }, T.propose_retire));
+      onclick: (e) => {
+        const button = e.currentTarget;
+        if (button.disabled) return;
+        if (!window.confirm(format(T.confirm_retire, { text: short(agreement.text, 120) }))) return;
+        sendOnce(ctx, button, "propose", { step: index, kind: "retire", target: id, text: "",
+          review_date: "" });
+      } }, T.propose_retire));
   return h("li", { class: `agreement decision-${agreement.decision}` },
     h("div", { class: "agreement-head" },
       h("p", { class: "agreement-text", id: `agreement-${id}`, text: agreement.text }),
@@ -184,19 +208,20 @@ function amendForm(ctx, v, agreement) {
   };
   area.addEventListener("keydown", (e) => { if (e.key === "Escape") close(); });
   const read = oneLine(area, () => form.requestSubmit());
+  const submit = h("button", { type: "submit", class: "button primary", "data-focus": `amend-send-${id}` },
+    T.send_amendment);
   const form = h("form", { class: "inline-form", onsubmit: async (e) => {
     e.preventDefault();
     const text = read();
     if (!text) return area.focus();
-    const ack = await ctx.send("propose", { step: v.index, kind: "amend", target: id, text,
-      review_date: date.value || "" });
+    const ack = await sendOnce(ctx, submit, "propose", { step: v.index, kind: "amend", target: id,
+      text, review_date: date.value || "" });
     if (ack.ok) close();
   } },
   h("label", { for: `amend-text-${id}`, text: T.amended_text }),
   area, dateLabel, date,
   h("div", { class: "button-row" },
-    h("button", { type: "submit", class: "button primary", "data-focus": `amend-send-${id}` },
-      T.send_amendment),
+    submit,
     h("button", { type: "button", class: "button ghost", onclick: close }, T.cancel)));
   return form;
 }
@@ -209,17 +234,15 @@ function proposeForm(ctx, v) {
     "data-focus": "new-agreement", placeholder: T.new_agreement_placeholder,
     "aria-describedby": "new-agreement-hint" });
   const [dateLabel, date] = dateField(T, "new-agreement-date", "");
-  let busy = false;
   const read = oneLine(area, () => form.requestSubmit());
+  const submit = h("button", { type: "submit", class: "button primary", "data-focus": "new-agreement-send" },
+    T.propose);
   const form = h("form", { class: "propose-form", onsubmit: async (e) => {
     e.preventDefault();
     const text = read();
     if (!text) return area.focus();
-    if (busy) return;
-    busy = true;
-    const ack = await ctx.send("propose", { step: v.index, kind: "add", target: null, text,
-      review_date: date.value || "" });
-    busy = false;
+    const ack = await sendOnce(ctx, submit, "propose", { step: v.index, kind: "add", target: null,
+      text, review_date: date.value || "" });
     if (ack.ok) {
       area.value = "";
       date.value = "";
@@ -229,9 +252,7 @@ function proposeForm(ctx, v) {
   h("p", { class: "hint", id: "new-agreement-hint", text: T.new_agreement_hint }),
   area,
   h("div", { class: "date-row" }, dateLabel, date),
-  h("div", { class: "button-row" },
-    h("button", { type: "submit", class: "button primary", "data-focus": "new-agreement-send" },
-      T.propose)));
+  h("div", { class: "button-row" }, submit));
   return form;
 }
 
@@ -299,6 +320,7 @@ function proposalItem(ctx, v, proposal, callable) {
         ? (v.byId.get(proposal.target)?.text ?? "") : proposal.text }),
     meta.length ? h("p", { class: "hint small", text: meta.join(" · ") }) : null,
     proposal.status === "voting" ? h("p", { class: "callout small", text: T.being_voted }) : null,
+    proposal.status === "superseded" ? h("p", { class: "hint small", text: T.superseded_hint }) : null,
     latest && proposal.status !== "voting" ? resultView(ctx, latest, { key: id, anonymous: step.anonymous,
       level: "h4", compact: true,
       heading: latest.passed ? T.consent_passed : T.consent_not_passed }) : null,

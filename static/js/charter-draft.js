@@ -1,7 +1,7 @@
 // The room's charter draft: what the room ratified, waiting to be published as the
 // team charter's next version. A panel beside the stage in rooms with a charter step.
 import { format, h, keyed } from "./dom.js";
-import { agreementTexts, announce, showDate } from "./live.js";
+import { agreementTexts, announce, short, showDate } from "./live.js";
 
 let seenNumber; // the published version last shown, to announce a new one
 
@@ -22,10 +22,15 @@ export function renderCharterDraft(ctx) {
   }
   seenNumber = number;
 
-  const fac = ctx.isFacilitator() && !ctx.projector && ctx.state.room.status === "running";
+  // The draft can still be published after the room ended, so that ending loses nothing.
+  const status = ctx.state.room.status;
+  const fac = ctx.isFacilitator() && !ctx.projector && status !== "lobby";
   const link = document.getElementById("room").dataset.charter || null;
   const changes = draftChanges(T, charter.draft || {});
-  keyed(panel, JSON.stringify([charter, changes, fac, link]), () => [
+  const conflicts = charter.dirty ? (charter.conflicts || []).map((c) => conflictText(T, c)) : [];
+  const blocked = fac && charter.dirty && !charter.can_publish
+    ? T[`publish_blocked_${charter.blocked}`] || T.publish_blocked : null;
+  keyed(panel, JSON.stringify([charter, changes, fac, link, status]), () => [
     h("h2", { id: "charter-draft-title", tabindex: "-1", "data-focus": "charter-draft-title",
       text: T.charter_draft }),
     changes.length
@@ -37,6 +42,12 @@ export function renderCharterDraft(ctx) {
         c.date ? h("span", { class: "hint small", text: format(T.review_by, { date: showDate(c.date) }) })
           : null)))]
       : h("p", { class: "hint small", text: T.charter_draft_empty }),
+    // Warn before publishing: these ratified changes meet a charter that changed meanwhile.
+    conflicts.length ? h("div", { class: "draft-conflicts callout warning small" },
+      h("p", { text: T.draft_conflicts }),
+      h("ul", {}, conflicts.map((text) => h("li", { text })))) : null,
+    fac && status === "ended" && charter.can_publish
+      ? h("p", { class: "hint small", text: T.publish_after_end }) : null,
     charter.published ? h("div", { class: "published" },
       h("p", { class: "callout small", "data-focus": "published", tabindex: "-1" },
         format(T.published_as, { n: charter.published.number })),
@@ -53,9 +64,19 @@ export function renderCharterDraft(ctx) {
         const ack = await ctx.send("publish", {});
         if (!ack.ok) button.disabled = false;
       } }, T.publish) : null,
-    fac && !charter.can_publish && changes.length && charter.dirty
-      ? h("p", { class: "hint small", text: T.publish_not_yet }) : null,
+    blocked ? h("p", { class: "hint small", text: blocked }) : null,
   ]);
+}
+
+/** Why a ratified change will not be applied, as one sentence. */
+function conflictText(T, conflict) {
+  if (conflict.change === "purpose") return T.conflict_purpose;
+  const removed = conflict.reason === "removed";
+  const old = short(conflict.change === "retire" ? conflict.text : conflict.old || conflict.text, 60);
+  if (conflict.change === "retire") {
+    return format(removed ? T.conflict_retire_removed : T.conflict_retire_changed, { old });
+  }
+  return format(removed ? T.conflict_amend_removed : T.conflict_amend_changed, { old });
 }
 
 /** What publishing the draft will change, in the order the room agreed it. */

@@ -7,7 +7,11 @@ import { format, h, keyed } from "./dom.js";
 import { keyedKeeping, slots, textField } from "./live.js";
 
 export const SCORES = [0, 1, 2, 3, 4, 5];
+// A threshold of 0 would count a block as consent: the facilitator picks from 1 to 5.
+const THRESHOLDS = [1, 2, 3, 4, 5];
 const REASON_LIMIT = 280;
+// An anonymous vote shows its result only from this many votes on (MIN_AGGREGATE).
+export const ANONYMOUS_MIN = 3;
 
 /** The label of a fist-of-five score: "0 – block" … "5 – full support". */
 export function scoreLabel(T, n) {
@@ -22,11 +26,11 @@ export function currentThreshold() {
   return chosenThreshold;
 }
 
-/** A labelled threshold picker (0..5) for a facilitator calling a consent vote. */
+/** A labelled threshold picker (1..5) for a facilitator calling a consent vote. */
 export function thresholdPicker(T, id) {
   const select = h("select", { id, "data-focus": id, class: "threshold-select",
     onchange: () => { chosenThreshold = Number(select.value); } },
-  SCORES.map((n) => h("option", { value: n, selected: n === chosenThreshold },
+  THRESHOLDS.map((n) => h("option", { value: n, selected: n === chosenThreshold },
     `${n} – ${scoreLabel(T, n)}`)));
   return {
     select,
@@ -39,8 +43,8 @@ export function thresholdPicker(T, id) {
 }
 
 /**
- * Render an open consent vote into `el`: what is voted on, who has voted, my ballot,
- * and the facilitator's "close the vote".
+ * Render an open consent vote into `el`: what is voted on, who has voted (only how many
+ * when anonymous), my ballot, and the facilitator's "close" and "cancel the vote".
  *
  * `key` names the vote ("purpose" or a proposal id) for data-focus keys.
  */
@@ -56,11 +60,17 @@ export function renderBallot(el, ctx, { key, index, vote, mine, anonymous, headi
       n: vote.threshold, label: scoreLabel(T, vote.threshold) })),
   ]);
 
-  const present = ctx.state.members.filter((m) => m.online || vote.voted.includes(m.id));
-  const names = anonymous ? [] : vote.voted.map((id) => ctx.name(id));
-  keyed(part.voted, JSON.stringify([vote.voted.length, present.length, names]), () => [
-    h("p", { class: "consent-count" }, format(T.consent_voted, {
-      count: vote.voted.length, total: Math.max(present.length, vote.voted.length) })),
+  // An anonymous vote says only how many have voted: no names, and no total that the
+  // names of who is online would turn into "who has not voted yet".
+  const secret = anonymous || !Array.isArray(vote.voted);
+  const voted = secret ? [] : vote.voted;
+  const count = vote.count ?? voted.length;
+  const present = ctx.state.members.filter((m) => m.online || voted.includes(m.id));
+  const names = voted.map((id) => ctx.name(id));
+  keyed(part.voted, JSON.stringify([secret, count, present.length, names]), () => [
+    h("p", { class: "consent-count" }, secret
+      ? format(T.consent_voted_anonymous, { count })
+      : format(T.consent_voted, { count, total: Math.max(present.length, count) })),
     names.length ? h("ul", { class: "chips", "aria-label": T.consent_voted_by },
       names.map((name) => h("li", { text: name }))) : null,
   ]);
@@ -72,13 +82,27 @@ export function renderBallot(el, ctx, { key, index, vote, mine, anonymous, headi
   }
 
   const fac = ctx.isFacilitator() && !ctx.projector;
-  keyed(part.close, JSON.stringify([fac, vote.voted.length > 0]), () => (fac ? h("div", {
+  const enough = count >= (secret ? ANONYMOUS_MIN : 1);
+  keyed(part.close, JSON.stringify([fac, enough, secret]), () => (fac ? h("div", {
     class: "facilitator-only" },
   h("p", { class: "facilitator-label", text: T.only_you_see }),
-  h("button", { type: "button", class: "button", "data-focus": `consent-close-${key}`,
-    "data-focus-fallback": `result-${key} stage-title`, disabled: !vote.voted.length,
-    onclick: () => ctx.send("close_consent", { step: index }) }, T.consent_close),
-  !vote.voted.length ? h("p", { class: "hint", text: T.consent_close_hint }) : null) : null));
+  h("div", { class: "button-row" },
+    h("button", { type: "button", class: "button", "data-focus": `consent-close-${key}`,
+      "data-focus-fallback": `result-${key} stage-title`, disabled: !enough,
+      "aria-describedby": enough ? false : `consent-close-hint-${key}`,
+      onclick: () => ctx.send("close_consent", { step: index }) }, T.consent_close),
+    h("button", { type: "button", class: "button ghost", "data-focus": `consent-cancel-${key}`,
+      "data-focus-fallback": `statement call-${key} proposals-title stage-title`,
+      onclick: async (e) => {
+        const button = e.currentTarget;
+        if (button.disabled || !window.confirm(T.confirm_cancel_vote)) return;
+        button.disabled = true;
+        const ack = await ctx.send("cancel_consent", { step: index });
+        if (!ack.ok) button.disabled = false;
+      } }, T.consent_cancel)),
+  !enough ? h("p", { class: "hint", id: `consent-close-hint-${key}`, text: secret
+    ? format(T.consent_close_hint_anonymous, { n: ANONYMOUS_MIN })
+    : T.consent_close_hint }) : null) : null));
 }
 
 /** The fist of five as a radio group, and a reason that is required under the threshold. */

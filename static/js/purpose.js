@@ -73,7 +73,10 @@ function announceChanges(ctx, before, after) {
   const said = {
     group: T.say_cards_revealed,
     vote: format(T.say_voting_open, { n: after.votes_per_person }),
-    draft: before.phase === "consent" ? T.say_not_ratified : T.say_voting_closed,
+    // Back from a vote with no new round: the facilitator cancelled it.
+    draft: before.phase !== "consent" ? T.say_voting_closed
+      : (after.rounds || []).length > (before.rounds || []).length ? T.say_not_ratified
+        : T.say_vote_cancelled,
     consent: T.say_consent_called,
     ratified: T.say_ratified,
   };

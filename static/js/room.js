@@ -32,7 +32,13 @@ wireCopyButtons(root);
 const auth = projector ? { room: root.dataset.code, view: "projector" } : { room: root.dataset.code };
 const socket = io({ auth, transports: root.dataset.transports.split(",") });
 
-socket.on("connect", () => setConnection("connected", T.connected));
+// The newest seq a `state` brought on this connection: with several server processes a
+// change can reach the socket just before its snapshot, which is then already older.
+let newestOnConnection = -1;
+socket.on("connect", () => {
+  newestOnConnection = -1;
+  setConnection("connected", T.connected);
+});
 socket.on("disconnect", () => setConnection("lost", T.reconnecting));
 socket.io.on("reconnect_attempt", () => setConnection("lost", T.reconnecting));
 socket.on("connect_error", (err) => {
@@ -45,9 +51,13 @@ socket.on("connect_error", (err) => {
 });
 socket.on("snapshot", (data) => {
   ctx.me = data.me;
-  apply(data, { force: true });
+  if (data.seq < newestOnConnection) render();
+  else apply(data, { force: true });
 });
-socket.on("state", (data) => apply(data));
+socket.on("state", (data) => {
+  newestOnConnection = Math.max(newestOnConnection, data.seq);
+  apply(data);
+});
 socket.on("me", (data) => {
   ctx.me = data;
   render();
@@ -59,7 +69,7 @@ function setConnection(state, text) {
   el.textContent = text;
 }
 
-/** Take a newer full state (a snapshot always wins), announce what changed, render. */
+/** Take a newer full state (a snapshot wins over older connections' states), announce, render. */
 function apply(data, { force = false } = {}) {
   if (!force && ctx.state && data.seq <= ctx.state.seq) return;
   const before = ctx.state;
@@ -355,7 +365,11 @@ function renderFacilitation(s) {
         onclick: () => send("handover", { member: Number(select.value) }) }, T.handover)));
   }
   body.append(button("end", { class: "button danger wide",
-    onclick: () => { if (window.confirm(T.confirm_end)) send("end"); } }, T.end));
+    onclick: () => {
+      // Ending keeps an unpublished charter draft publishable, but say it is not published.
+      const question = ctx.state.charter?.dirty ? T.confirm_end_unpublished : T.confirm_end;
+      if (window.confirm(question)) send("end");
+    } }, T.end));
 }
 
 /** Select `value` again after a rebuild, if it is still one of the options. */

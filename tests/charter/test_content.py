@@ -22,10 +22,12 @@ from retro.charter.content import (
     Anchor,
     CharterContent,
     apply_draft,
+    check_draft,
     compare,
     diff,
     new_item_id,
     parse_review_date,
+    rebase,
     validate,
     word_diff,
 )
@@ -114,6 +116,12 @@ def test_new_ids_are_short_and_distinct():
         ("", None),
         (None, None),
         (20270228, None),
+        ("2000-01-01", "2000-01-01"),
+        ("2100-12-31", "2100-12-31"),
+        ("1999-12-31", None),
+        ("2101-01-01", None),
+        ("0001-01-01", None),
+        ("9999-12-31", None),
     ],
 )
 def test_review_dates_are_iso_dates_or_none(value, expected):
@@ -153,6 +161,8 @@ def test_validating_tidies_whitespace_and_line_ends():
         (CharterContent(anchors=(Anchor("k", "Retro", "daily", "checkin"),)), "invalid_cadence"),
         (CharterContent(anchors=(Anchor("k", "Retro", "weekly", ""),)), "invalid_value"),
         (CharterContent(agreements=(Agreement("a", "We", "2027-13-01"),)), "invalid_date"),
+        (CharterContent(agreements=(Agreement("a", "We", "1999-12-31"),)), "date_out_of_range"),
+        (CharterContent(agreements=(Agreement("a", "We", "2101-01-01"),)), "date_out_of_range"),
         (CharterContent(agreements=(START, replace(CAMERAS, id="a1"))), "duplicate_id"),
         (CharterContent(agreements=(Agreement("", "We"),)), "duplicate_id"),
         (
@@ -173,6 +183,17 @@ def test_validating_refuses_what_breaks_a_limit(content, code):
     with pytest.raises(RitualError) as refused:
         validate(content)
     assert refused.value.code == code
+
+
+def test_an_out_of_range_review_date_names_the_years():
+    with pytest.raises(RitualError) as refused:
+        validate(CharterContent(agreements=(Agreement("a", "We", "0001-01-01"),)))
+    assert refused.value.params == {"low": 2000, "high": 2100}
+
+
+def test_an_agreement_is_one_line():
+    messy = CharterContent(agreements=(Agreement("a1", "We listen\r\n  and\nwe  ask."),))
+    assert validate(messy).agreements[0].text == "We listen and we  ask."
 
 
 def test_the_limits_themselves_are_allowed():
@@ -556,6 +577,126 @@ def test_applying_a_draft_leaves_the_original_untouched():
     before = CHARTER.to_dict()
     apply_draft(CHARTER, "New.", [{"op": "retire", "id": "a1"}])
     assert CHARTER.to_dict() == before
+
+
+# -- what of a room's draft still applies -------------------------------------------------
+
+SEEN_START = {"text": START.text, "review_date": None}
+SEEN_CAMERAS = {"text": CAMERAS.text, "review_date": CAMERAS.review_date}
+
+
+def test_a_draft_on_the_charter_the_room_saw_applies_whole():
+    ops = [
+        {
+            "op": "amend",
+            "id": "a1",
+            "text": "We start at 9.",
+            "review_date": "",
+            "base": SEEN_START,
+        },
+        {"op": "retire", "id": "a2", "text": CAMERAS.text, "base": SEEN_CAMERAS},
+        {"op": "add", "text": "We laugh.", "review_date": None},
+    ]
+    purpose, applied, skipped = check_draft(CHARTER, "New.", ops, purpose_base=CHARTER.purpose)
+    assert (purpose, applied, skipped) == ("New.", ops, [])
+
+
+def test_changes_to_what_changed_or_went_meanwhile_are_not_applied():
+    edited = replace(
+        CHARTER,
+        purpose="Edited purpose.",
+        agreements=(replace(START, text="We start at 9:05."), FEEDBACK),
+    )
+    ops = [
+        {
+            "op": "amend",
+            "id": "a1",
+            "text": "We start at 9.",
+            "review_date": "",
+            "base": SEEN_START,
+        },
+        {"op": "retire", "id": "a2", "text": CAMERAS.text, "base": SEEN_CAMERAS},
+        {"op": "add", "text": "We laugh.", "review_date": None},
+    ]
+    purpose, applied, skipped = check_draft(edited, "New.", ops, purpose_base=CHARTER.purpose)
+    assert purpose is None
+    assert applied == [ops[2]]
+    assert [(s["change"], s["reason"], s["id"]) for s in skipped] == [
+        ("purpose", "changed", None),
+        ("amend", "changed", "a1"),
+        ("retire", "removed", "a2"),
+    ]
+    assert skipped[0]["text"] == "New." and skipped[0]["old"] == CHARTER.purpose
+    assert skipped[1]["text"] == "We start at 9." and skipped[1]["old"] == START.text
+    assert skipped[2]["text"] == CAMERAS.text
+    assert all(s["kind"] == "not_applied" for s in skipped)
+
+
+def test_a_changed_review_date_is_a_change_meanwhile():
+    edited = replace(CHARTER, agreements=(START, replace(CAMERAS, review_date=None), FEEDBACK))
+    ops = [{"op": "retire", "id": "a2", "text": CAMERAS.text, "base": SEEN_CAMERAS}]
+    _purpose, applied, skipped = check_draft(edited, None, ops)
+    assert applied == [] and skipped[0]["reason"] == "changed"
+
+
+def test_the_same_change_made_meanwhile_is_no_conflict():
+    edited = replace(CHARTER, purpose="New.", agreements=(replace(START, text="We start at 9."),))
+    ops = [
+        {"op": "amend", "id": "a1", "text": "We start at 9.", "review_date": "", "base": SEEN_START}
+    ]
+    purpose, applied, skipped = check_draft(edited, "New.", ops, purpose_base=CHARTER.purpose)
+    assert (purpose, applied, skipped) == ("New.", ops, [])
+
+
+def test_ops_without_a_base_are_checked_only_for_their_agreement():
+    edited = replace(CHARTER, agreements=(replace(START, text="Edited."), FEEDBACK))
+    ops = [
+        {"op": "amend", "id": "a1", "text": "We start at 9.", "review_date": ""},
+        {"op": "retire", "id": "a2"},
+    ]
+    _purpose, applied, skipped = check_draft(edited, None, ops)
+    assert applied == [ops[0]]
+    assert [(s["change"], s["reason"], s["old"]) for s in skipped] == [("retire", "removed", None)]
+
+
+def test_two_decisions_on_one_agreement_conflict_in_draft_order():
+    ops = [
+        {"op": "retire", "id": "a1", "text": START.text, "base": SEEN_START},
+        {
+            "op": "amend",
+            "id": "a1",
+            "text": "We start at 9.",
+            "review_date": "",
+            "base": SEEN_START,
+        },
+    ]
+    _purpose, applied, skipped = check_draft(CHARTER, None, ops)
+    assert applied == [ops[0]]
+    assert skipped[0]["change"] == "amend" and skipped[0]["reason"] == "removed"
+
+
+# -- moving a manual edit onto a newer version ---------------------------------------------
+
+
+def test_rebasing_takes_their_sections_where_mine_are_unchanged():
+    mine = replace(CHARTER, leadership="Mine.")
+    theirs = replace(CHARTER, purpose="Theirs.")
+    merged, changed = rebase(CHARTER, mine, theirs)
+    assert merged == replace(CHARTER, purpose="Theirs.", leadership="Mine.")
+    assert changed == {"purpose": "theirs", "leadership": "mine"}
+
+
+def test_rebasing_keeps_mine_where_both_changed_and_says_so():
+    mine = replace(CHARTER, agreements=(START,), anchors=())
+    theirs = replace(CHARTER, agreements=(CAMERAS,), anchors=())
+    merged, changed = rebase(CHARTER, mine, theirs)
+    assert merged.agreements == (START,) and merged.anchors == ()
+    assert changed == {"agreements": "both", "anchors": "same"}
+
+
+def test_rebasing_an_unchanged_edit_gives_theirs():
+    theirs = replace(CHARTER, purpose="Theirs.", agreements=(FEEDBACK,))
+    assert rebase(CHARTER, CHARTER, theirs)[0] == theirs
 
 
 @given(

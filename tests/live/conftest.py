@@ -1,13 +1,17 @@
 """Live-server fixtures: the real `app.py` in a subprocess, and python-socketio clients.
 
-Every test gets its own free port, instance folder and SQLite file. The server's
-output goes to `server.log` in that folder, and is attached to the report of a
-test that fails.
+Every live server gets its own free port and instance folder, and a fresh SQLite file
+unless told otherwise: with DATABASE_URL naming a PostgreSQL server (as for the
+in-process suite, see tests/conftest.py) each gets a fresh database there instead,
+and the cluster tests share one PostgreSQL database and a private Redis between two
+servers. The server's output goes to `server.log` in its folder, and is attached to
+the report of a test that fails.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -15,14 +19,21 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, closing, contextmanager
 from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import requests
 import socketio
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from tests.conftest import POSTGRES, need
+from tests.postgres import answers, fresh_database, migrations_server
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVERS = pytest.StashKey[list["LiveServer"]]()
@@ -51,14 +62,24 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """`python app.py` in a subprocess, on one port and one database for its whole life."""
+    """`python app.py` in a subprocess, on one port and one database for its whole life.
 
-    def __init__(self, directory: Path, mode: str = "gevent", env: dict[str, str] | None = None):
+    The database is a SQLite file in `directory` unless `database_url` names another.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        mode: str = "gevent",
+        env: dict[str, str] | None = None,
+        database_url: str | None = None,
+    ):
         self.mode = mode
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.directory = directory
         self.database = directory / "retro.sqlite3"
+        self.database_url = database_url or f"sqlite:///{self.database}"
         self.log_path = directory / "server.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.env = {
@@ -74,7 +95,7 @@ class LiveServer:
             "RETRO_ENV": "production",
             "SECRET_KEY": "live-test-secret",
             "RETRO_INSTANCE_PATH": str(directory),
-            "DATABASE_URL": f"sqlite:///{self.database}",
+            "DATABASE_URL": self.database_url,
             "RETRO_HOST": "127.0.0.1",
             "RETRO_PORT": str(self.port),
             "RETRO_ASYNC_MODE": mode,
@@ -102,6 +123,11 @@ class LiveServer:
 
     def start(self) -> None:
         """Start `python app.py` and wait until /healthz answers 200."""
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start `python app.py` without waiting for it (see `wait_ready`)."""
         assert self.proc is None or self.proc.poll() is not None, "already running"
         with self.log_path.open("ab") as log:
             log.write(f"$ python app.py ({self.mode}) on port {self.port}\n".encode())
@@ -114,6 +140,9 @@ class LiveServer:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
+
+    def wait_ready(self) -> None:
+        """Wait until /healthz answers 200; fail if the server exits first."""
         wait_until(self._healthy, START_TIMEOUT, f"{self.url}/healthz")
 
     def _healthy(self) -> bool:
@@ -157,6 +186,19 @@ class LiveServer:
         except FileNotFoundError:
             return "(no log)"
 
+    def query(self, sql: str, **params: Any) -> list[Any]:
+        """Run one SQL statement on the server's database (SQLite or PostgreSQL) and commit.
+
+        Returns its rows, if it returns any.
+        """
+        engine = create_engine(self.database_url, poolclass=NullPool)
+        try:
+            with engine.begin() as connection:
+                result = connection.execute(text(sql), params)
+                return list(result) if result.returns_rows else []
+        finally:
+            engine.dispose()
+
     # -- the JSON API ---------------------------------------------------------
 
     def post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -168,20 +210,37 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(request, tmp_path_factory) -> Iterable[Callable[..., LiveServer]]:
-    """Return a factory that migrates and starts a live server; all are stopped afterwards."""
+    """Return a factory that migrates and starts a live server; all are stopped afterwards.
+
+    `database_url` shares a database between servers (migrated by the first one, or
+    already migrated with `migrate=False`); by default each server gets its own. With
+    `start=False` the server is migrated but not started.
+    """
     servers: list[LiveServer] = []
     request.node.stash[SERVERS] = servers
+    databases = ExitStack()
 
-    def start(mode: str = "gevent", **env: str) -> LiveServer:
-        server = LiveServer(tmp_path_factory.mktemp(f"live-{mode}"), mode, env)
+    def make(
+        mode: str = "gevent",
+        database_url: str | None = None,
+        migrate: bool = True,
+        start: bool = True,
+        **env: str,
+    ) -> LiveServer:
+        if database_url is None and POSTGRES is not None:
+            database_url = databases.enter_context(postgres_database(POSTGRES))
+        server = LiveServer(tmp_path_factory.mktemp(f"live-{mode}"), mode, env, database_url)
         servers.append(server)
-        server.migrate()
-        server.start()
+        if migrate:
+            server.migrate()
+        if start:
+            server.start()
         return server
 
-    yield start
-    for server in servers:
-        server.stop()
+    with databases:
+        yield make
+        for server in servers:
+            server.stop()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -190,8 +249,181 @@ def pytest_runtest_makereport(item, call):
     report = yield
     if report.failed:
         for server in item.stash.get(SERVERS, []):
-            report.sections.append((f"live server log ({server.mode})", server.read_log()))
+            report.sections.append(
+                (f"live server log ({server.mode}, port {server.port})", server.read_log())
+            )
     return report
+
+
+# -- several processes: PostgreSQL, Redis and a load balancer ------------------------
+
+
+@contextmanager
+def postgres_database(server) -> Iterator[str]:
+    """Create a fresh database on the PostgreSQL `server`, yield its URL, drop it afterwards."""
+    with fresh_database(server, prefix="retro_live") as url:
+        yield url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def cluster_database() -> Iterator[str]:
+    """Return the URL of a fresh PostgreSQL database for servers to share; dropped afterwards.
+
+    On DATABASE_URL's server if it names one, else on RETRO_TEST_POSTGRES_URL's.
+    """
+    server = POSTGRES or migrations_server()
+    need(answers(server), f"no PostgreSQL server answers at {server!r}")
+    with postgres_database(server) as url:
+        yield url
+
+
+class RedisServer:
+    """A private `redis-server` on a free port, without persistence, to stop and start at will."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.directory = directory
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start redis-server and wait until it answers PING."""
+        assert self.proc is None or self.proc.poll() is not None, "already running"
+        self.proc = subprocess.Popen(
+            [
+                *("redis-server", "--bind", "127.0.0.1", "--port", str(self.port)),
+                *("--save", "", "--appendonly", "no", "--daemonize", "no"),
+                *("--dir", str(self.directory), "--logfile", str(self.directory / "redis.log")),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        wait_until(self._answers, START_TIMEOUT, f"redis-server on port {self.port}")
+
+    def _answers(self) -> bool:
+        """Return whether Redis answers PING; fail at once if the process died."""
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            pytest.fail(f"redis-server exited with {self.proc.returncode}")
+        with closing(redis.Redis(port=self.port, socket_connect_timeout=1)) as client:
+            try:
+                return bool(client.ping())
+            except redis.RedisError:
+                return False
+
+    def stop(self) -> None:
+        """Stop redis-server (SIGTERM: it closes every connection and exits)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_server(tmp_path_factory) -> Iterator[RedisServer]:
+    """Return a running private Redis, stopped afterwards."""
+    need(shutil.which("redis-server") is not None, "redis-server is not installed")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+class Balancer:
+    """A TCP load balancer: each new connection goes to the first server, in order, that takes it.
+
+    As in front of a WebSocket-only deployment without sticky sessions: when a server
+    dies, its clients' connections break, and their reconnections reach the next one.
+    """
+
+    def __init__(self, servers: list[LiveServer]) -> None:
+        self.servers = servers
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
+        self.port = self.listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.open: set[socket.socket] = set()
+        self.lock = threading.Lock()
+        self.closed = False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while not self.closed:
+            try:
+                client, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            client.settimeout(None)
+            upstream = self._connect()
+            if upstream is None:
+                client.close()
+                continue
+            with self.lock:
+                self.open.update((client, upstream))
+            for source, target in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, target), daemon=True).start()
+
+    def _connect(self) -> socket.socket | None:
+        """Return a connection to the first server that accepts one."""
+        for server in self.servers:
+            try:
+                return socket.create_connection(("127.0.0.1", server.port), timeout=2)
+            except OSError:
+                continue
+        return None
+
+    def _pipe(self, source: socket.socket, target: socket.socket) -> None:
+        """Copy bytes one way; when either side ends, end both."""
+        try:
+            source.settimeout(None)
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, target):
+                self._close(sock)
+
+    def _close(self, sock: socket.socket) -> None:
+        with self.lock:
+            self.open.discard(sock)
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+
+    def close(self) -> None:
+        """Stop accepting and cut every connection."""
+        self.closed = True
+        self.thread.join(timeout=5)
+        self.listener.close()
+        with self.lock:
+            remaining = list(self.open)
+        for sock in remaining:
+            self._close(sock)
+
+
+@pytest.fixture
+def balancer() -> Iterator[Callable[[list[LiveServer]], Balancer]]:
+    """Return a factory of load balancers; all are closed afterwards."""
+    made: list[Balancer] = []
+
+    def make(servers: list[LiveServer]) -> Balancer:
+        made.append(Balancer(servers))
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.close()
 
 
 # -- clients ----------------------------------------------------------------------
@@ -201,6 +433,7 @@ def normalize(view: dict[str, Any]) -> dict[str, Any]:
     """Return a public room view without what legitimately differs between two sends."""
     view = deepcopy(view)
     view.pop("server_time", None)
+    view.pop("committed_at", None)
     view.pop("me", None)
     if isinstance(view.get("timer"), dict):
         view["timer"].pop("remaining", None)
@@ -208,14 +441,23 @@ def normalize(view: dict[str, Any]) -> dict[str, Any]:
 
 
 class Peer:
-    """One person's python-socketio client over WebSocket, recording all it receives."""
+    """One person's python-socketio client over WebSocket, recording all it receives.
 
-    def __init__(self, server: LiveServer, code: str, token: str, name: str, reconnect: bool):
+    `server` is a LiveServer or a Balancer in front of several.
+    """
+
+    def __init__(
+        self, server: LiveServer | Balancer, code: str, token: str, name: str, reconnect: bool
+    ):
         self.server, self.code, self.token, self.name = server, code, token, name
         self.member_id: int | None = None
         self.lock = threading.Lock()
         # Everything received, in order: ("snapshot" | "state", payload).
         self.received: list[tuple[str, dict[str, Any]]] = []
+        # Every command acknowledged: (event, action id, acknowledgement).
+        self.acks: list[tuple[str, str, dict[str, Any]]] = []
+        # Every private view sent as `me` (to all of a member's sockets), in order.
+        self.private_views: list[dict[str, Any]] = []
         self.connects = 0
         self.sio = socketio.Client(
             reconnection=reconnect,
@@ -228,6 +470,7 @@ class Peer:
         self.sio.on("disconnect", self._on_disconnect)
         self.sio.on("snapshot", self._on_view("snapshot"))
         self.sio.on("state", self._on_view("state"))
+        self.sio.on("me", self._on_me)
 
     def __repr__(self) -> str:
         return f"<Peer {self.name} #{self.member_id}>"
@@ -250,6 +493,10 @@ class Peer:
                     self.member_id = data["me"]["member_id"]
 
         return record
+
+    def _on_me(self, data: dict[str, Any]) -> None:
+        with self.lock:
+            self.private_views.append(data)
 
     # -- connection -----------------------------------------------------------
 
@@ -303,9 +550,14 @@ class Peer:
 
     @property
     def latest(self) -> dict[str, Any] | None:
-        """Return the room view received last (snapshot or state)."""
+        """Return the newest room view received (snapshot or state), as the room page shows.
+
+        Broadcasts from several processes may arrive out of order; the page keeps the
+        one with the highest seq (the last received of equals).
+        """
         with self.lock:
-            return self.received[-1][1] if self.received else None
+            views = [view for _, view in self.received]
+        return max(reversed(views), key=lambda view: view["seq"]) if views else None
 
     @property
     def seq(self) -> int:
@@ -326,12 +578,37 @@ class Peer:
         everything = [seq for _, seq in seen]
         assert everything == sorted(everything), f"{self}: seqs {seen}"
 
+    def assert_no_gaps(self, since: int = 0) -> None:
+        """Check that from each snapshot on, every later change reached this client.
+
+        A snapshot starts a connection; up to the next one, the seqs received (in any
+        order, repeats allowed) must run without a hole from the snapshot's seq to the
+        highest. Only views with seq `since` or later are checked.
+        """
+        with self.lock:
+            seen = [(kind, data["seq"]) for kind, data in self.received]
+        connections: list[list[int]] = []
+        for kind, seq in seen:
+            if kind == "snapshot":
+                connections.append([seq])
+            elif connections:
+                connections[-1].append(seq)
+        assert connections, f"{self}: no snapshot"
+        for seqs in connections:
+            start = max(seqs[0], since)
+            got = {seq for seq in seqs if seq >= start}
+            missing = sorted(set(range(start, max(seqs) + 1)) - got)
+            assert not missing, f"{self}: missed seqs {missing} of {seen}"
+
     # -- commands -------------------------------------------------------------
 
     def call(self, event: str, action_id: str | None = None, **payload: Any) -> dict[str, Any]:
         """Send a command with a fresh (or given) action id and return the acknowledgement."""
         payload["action_id"] = action_id or uuid.uuid4().hex
-        return self.sio.call(event, payload, timeout=ACK_TIMEOUT)
+        ack = self.sio.call(event, payload, timeout=ACK_TIMEOUT)
+        with self.lock:
+            self.acks.append((event, payload["action_id"], ack))
+        return ack
 
     def do(self, event: str, **payload: Any) -> int:
         """Send a command that must succeed; return its sequence number."""
@@ -345,7 +622,9 @@ def peers(live_server) -> Iterable[Callable[..., Peer]]:
     """Return a factory of connected peers; every one is disconnected afterwards."""
     made: list[Peer] = []
 
-    def make(server: LiveServer, code: str, token: str, name: str, reconnect: bool = False):
+    def make(
+        server: LiveServer | Balancer, code: str, token: str, name: str, reconnect: bool = False
+    ):
         peer = Peer(server, code, token, name, reconnect)
         made.append(peer)
         return peer.connect()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,8 +89,7 @@ def after(clients: list[Peer], seq: int, condition=None, what: str = "") -> dict
 
 def open_sockets(server: LiveServer) -> int:
     """Return how many sockets the server's database holds as open."""
-    with closing(sqlite3.connect(server.database, timeout=5)) as db:
-        return db.execute("SELECT count(*) FROM connections").fetchone()[0]
+    return server.query("SELECT count(*) FROM connections")[0][0]
 
 
 def online(view: dict[str, Any]) -> dict[int, bool]:

@@ -47,3 +47,11 @@ def round_trip(ritual: Any) -> Any:
     assert restored == ritual
     assert restored.to_state() == ritual.to_state()
     return restored
+
+
+def walk(node: Any) -> Any:
+    """Yield every dict and list inside a JSON-like value."""
+    yield node
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+    for child in children:
+        yield from walk(child)

@@ -10,8 +10,22 @@ import pytest
 
 from retro.charter import content
 from retro.rituals import AgreementDrafting, RitualError
-from retro.rituals.agreements import AGREEMENT_LIMIT, MAX_PROPOSALS, review_date_value
-from tests.rituals.helpers import FACILITATOR, FACILITATOR_ID, as_json, member, refused, round_trip
+from retro.rituals.agreements import (
+    AGREEMENT_LIMIT,
+    MAX_PROPOSALS,
+    MAX_PROPOSALS_KEPT,
+    REVIEW_YEARS,
+    review_date_value,
+)
+from tests.rituals.helpers import (
+    FACILITATOR,
+    FACILITATOR_ID,
+    as_json,
+    member,
+    refused,
+    round_trip,
+    walk,
+)
 
 ANN, BOB, CAT = 4101, 4202, 4303
 CHARTER = [
@@ -38,10 +52,10 @@ def with_proposals(anonymous: bool = False) -> AgreementDrafting:
     return drafting
 
 
-def decide(drafting: AgreementDrafting, proposal: str, scores=(4, 5), reasons=("", "")) -> None:
-    """Hold a consent vote (threshold 3) on a proposal with Ann's and Bob's scores."""
+def decide(drafting: AgreementDrafting, proposal: str, scores=(4, 5), reasons=("", "", "")) -> None:
+    """Hold a consent vote (threshold 3) on a proposal with Ann's, Bob's (and Cat's) scores."""
     drafting.call_consent(FACILITATOR, 3, proposal)
-    for voter, score, reason in zip((ANN, BOB), scores, reasons, strict=False):
+    for voter, score, reason in zip((ANN, BOB, CAT), scores, reasons, strict=False):
         drafting.consent(member(voter), score, reason)
     drafting.close_consent(FACILITATOR)
 
@@ -66,6 +80,7 @@ AGREEMENT_COMMANDS = {
     "call_consent": ["threshold", "proposal"],
     "consent": ["score", "reason"],
     "close_consent": [],
+    "cancel_consent": [],
 }
 PURPOSE_ONLY = [
     "add_card",
@@ -118,6 +133,7 @@ def test_a_bad_anonymous_setting_is_refused(anonymous):
         ("call_consent", (FACILITATOR, 3, "p1")),
         ("consent", (member(ANN), 3, "")),
         ("close_consent", (FACILITATOR,)),
+        ("cancel_consent", (FACILITATOR,)),
     ],
 )
 def test_no_command_is_accepted_before_the_step_starts(command, args):
@@ -383,6 +399,7 @@ def test_a_consent_vote_on_a_proposal_shows_which_proposal():
         "open": True,
         "text": "We answer within hours.",
         "threshold": 3,
+        "count": 1,
         "voted": [ANN],
     }
     assert drafting.private_view(ANN)["consent"] == {"score": 4, "reason": ""}
@@ -405,6 +422,8 @@ def test_the_consent_vote_names_a_proposal():
     assert caught.value.params == {"field": "proposal"}
     assert refused(drafting.call_consent, FACILITATOR, 3, "p9") == "unknown_proposal"
     assert refused(drafting.call_consent, FACILITATOR, 6, "p1") == "invalid_value"
+    # A threshold of 0 would let a block consent.
+    assert refused(drafting.call_consent, FACILITATOR, 0, "p1") == "invalid_value"
 
 
 def test_one_consent_vote_is_open_at_a_time():
@@ -442,9 +461,20 @@ def test_accepted_proposals_form_the_draft_in_acceptance_order():
     assert decisions(drafting) == {"a1": "retired", "a2": "amended", "a3": "open"}
     assert [p["status"] for p in view["proposals"]] == ["accepted", "accepted", "accepted"]
     assert drafting.draft_ops() == [
-        {"op": "retire", "id": "a1", "text": "We start on time."},
+        {
+            "op": "retire",
+            "id": "a1",
+            "text": "We start on time.",
+            "base": {"text": "We start on time.", "review_date": None},
+        },
         {"op": "add", "text": "We pair daily.", "review_date": None},
-        {"op": "amend", "id": "a2", "text": "We answer within hours.", "review_date": "2027-06-01"},
+        {
+            "op": "amend",
+            "id": "a2",
+            "text": "We answer within hours.",
+            "review_date": "2027-06-01",
+            "base": {"text": "We answer within a day.", "review_date": "2027-01-01"},
+        },
     ]
 
 
@@ -473,7 +503,7 @@ def test_a_decided_agreement_gets_no_other_vote_or_proposal():
         "agreement_decided"
     )
     assert refused(drafting.keep, FACILITATOR, "a1") == "agreement_decided"
-    assert status(drafting, "p4") == "open"
+    assert status(drafting, "p4") == "superseded"
 
 
 def test_an_objected_proposal_is_amended_and_voted_again_keeping_every_round():
@@ -516,7 +546,7 @@ def test_someone_who_left_without_voting_does_not_block_but_a_cast_objection_doe
 
 def test_an_anonymous_vote_names_nobody_and_forgets_who_scored_what():
     drafting = with_proposals(anonymous=True)
-    decide(drafting, "p2", scores=(1, 2), reasons=("Too fast", "Unrealistic"))
+    decide(drafting, "p2", scores=(1, 2, 5), reasons=("Too fast", "Unrealistic", ""))
     view = drafting.public_view()
     rounds = view["proposals"][1]["rounds"]
     assert rounds[0]["objections"] == [
@@ -524,9 +554,206 @@ def test_an_anonymous_vote_names_nobody_and_forgets_who_scored_what():
         {"score": 2, "reason": "Unrealistic"},
     ]
     assert "scores" not in rounds[0]
+    assert "voters" not in rounds[0]
     for member_id in (ANN, BOB, CAT):
         assert str(member_id) not in as_json(view)
     assert drafting.ballot is None
+    stored = drafting.to_state()["proposals"][1]["rounds"][0]
+    assert stored["voters"] == [ANN, BOB, CAT]
+    assert "scores" not in stored
+
+
+def test_an_open_anonymous_vote_shows_only_how_many_have_voted():
+    drafting = with_proposals(anonymous=True)
+    drafting.call_consent(FACILITATOR, 3, "p1")
+    drafting.consent(member(ANN), 4, "")
+    drafting.consent(member(BOB), 1, "No")
+    assert drafting.public_view()["vote"] == {
+        "proposal": "p1",
+        "open": True,
+        "text": "We pair daily.",
+        "threshold": 3,
+        "count": 2,
+    }
+    assert refused(drafting.close_consent, FACILITATOR) == "anonymous_needs_three"
+    drafting.consent(member(CAT), 5, "")
+    drafting.close_consent(FACILITATOR)
+    assert status(drafting, "p1") == "objected"
+
+
+# -- cancelling a vote -----------------------------------------------------------------------
+
+
+def test_the_facilitator_cancels_a_vote_and_nothing_of_it_is_kept():
+    drafting = with_proposals(anonymous=True)
+    drafting.call_consent(FACILITATOR, 3, "p2")
+    drafting.consent(member(ANN), 1, "Too fast")
+    drafting.consent(member(BOB), 5, "")
+    assert refused(drafting.cancel_consent, member(ANN)) == "not_facilitator"
+
+    drafting.cancel_consent(FACILITATOR)
+
+    view = drafting.public_view()
+    assert view["vote"] is None
+    assert status(drafting, "p2") == "open"
+    assert view["proposals"][1]["rounds"] == []
+    assert drafting.private_view(ANN)["consent"] is None
+    stored = drafting.to_state()
+    assert stored["ballot"] is None and stored["voting"] is None
+    assert "Too fast" not in as_json(stored)
+    assert refused(drafting.cancel_consent, FACILITATOR) == "no_vote_open"
+    # The proposal may change again, and another vote may be called.
+    drafting.amend_proposal(member(BOB), "p2", "We answer within two hours.")
+    drafting.call_consent(FACILITATOR, 3, "p1")
+    assert drafting.public_view()["vote"]["proposal"] == "p1"
+
+
+def test_a_cancelled_vote_leaves_an_objected_proposal_objected():
+    drafting = with_proposals()
+    decide(drafting, "p1", scores=(1,), reasons=("Not now",))
+    drafting.call_consent(FACILITATOR, 3, "p1")
+    drafting.consent(member(ANN), 5, "")
+    drafting.cancel_consent(FACILITATOR)
+    assert status(drafting, "p1") == "objected"
+    assert len(drafting.proposals[0].rounds) == 1
+    # Once amended it is open, and a cancelled vote on it leaves it open.
+    drafting.amend_proposal(member(ANN), "p1", "We pair weekly.")
+    drafting.call_consent(FACILITATOR, 3, "p1")
+    drafting.cancel_consent(FACILITATOR)
+    assert status(drafting, "p1") == "open"
+
+
+def test_leaving_the_step_cancels_an_open_vote_and_changes_nothing_else():
+    drafting = with_proposals()
+    before = drafting.to_state()
+    drafting.suspend()
+    assert drafting.to_state() == before
+    drafting.call_consent(FACILITATOR, 3, "p3")
+    drafting.consent(member(ANN), 4, "")
+    drafting.suspend()
+    assert drafting.to_state() == before
+
+
+# -- superseded proposals ------------------------------------------------------------------------
+
+
+def test_accepting_a_change_supersedes_the_other_proposals_on_that_agreement():
+    drafting = with_proposals()
+    drafting.propose(member(ANN), "amend", "a1", "We start at nine.", "")
+    drafting.propose(member(BOB), "amend", "a1", "We start at ten.", "")
+    decide(drafting, "p4", scores=(1,), reasons=("Too early",))
+    drafting.withdraw(member(BOB), "p5")
+    decide(drafting, "p3")  # retire a1
+
+    assert [status(drafting, p) for p in ("p1", "p2", "p3", "p4", "p5")] == [
+        "open",
+        "open",
+        "accepted",
+        "superseded",
+        "withdrawn",
+    ]
+    assert refused(drafting.call_consent, FACILITATOR, 3, "p4") == "agreement_decided"
+    assert refused(drafting.amend_proposal, member(ANN), "p4", "We x.") == "agreement_decided"
+    assert refused(drafting.withdraw, FACILITATOR, "p4") == "agreement_decided"
+    assert [op["op"] for op in drafting.draft_ops()] == ["retire"]
+
+
+def test_keeping_an_agreement_supersedes_its_open_proposals_but_not_later_ones():
+    drafting = with_proposals()
+    drafting.keep(FACILITATOR, "a2")
+    assert status(drafting, "p2") == "superseded"
+    assert status(drafting, "p1") == "open"
+    assert status(drafting, "p3") == "open"
+    # Keeping may still be undone by a new proposal.
+    drafting.propose(member(CAT), "amend", "a2", "We answer by noon.", "")
+    decide(drafting, "p4")
+    assert decisions(drafting)["a2"] == "amended"
+
+
+def test_a_proposal_being_voted_on_is_not_superseded_by_keeping():
+    drafting = with_proposals()
+    drafting.call_consent(FACILITATOR, 3, "p2")
+    drafting.keep(FACILITATOR, "a2")
+    assert status(drafting, "p2") == "voting"
+
+
+def test_withdrawn_and_superseded_proposals_do_not_count_towards_the_limit():
+    drafting = make_drafting()
+    drafting.propose(member(ANN), "amend", "a1", "We start at nine.", "")
+    drafting.keep(FACILITATOR, "a1")
+    for n in range(MAX_PROPOSALS - 1):
+        drafting.propose(member(ANN), "add", None, f"We do {n}.", "")
+    drafting.withdraw(member(ANN), "p2")
+    for n in range(2):
+        drafting.propose(member(BOB), "add", None, f"We also do {n}.", "")
+    assert refused(drafting.propose, member(BOB), "add", None, "We stop.", "") == (
+        "too_many_proposals"
+    )
+
+
+def test_the_list_of_proposals_is_bounded_even_when_they_are_withdrawn():
+    drafting = make_drafting()
+    for n in range(MAX_PROPOSALS_KEPT):
+        drafting.propose(member(ANN), "add", None, f"We do {n}.", "")
+        drafting.withdraw(member(ANN), f"p{n + 1}")
+    assert refused(drafting.propose, member(ANN), "add", None, "We stop.", "") == (
+        "too_many_proposals"
+    )
+
+
+# -- what the room saw, and who ratified -------------------------------------------------------
+
+
+def test_amend_and_retire_ops_carry_the_agreement_as_the_room_saw_it():
+    drafting = make_drafting()
+    drafting.propose(member(ANN), "amend", "a3", "We demo on Thursdays.", "2027-03-01")
+    drafting.propose(member(ANN), "retire", "a2", "", "")
+    decide(drafting, "p1")
+    decide(drafting, "p2")
+    assert [op["base"] for op in drafting.draft_ops()] == [
+        {"text": "We demo on Fridays.", "review_date": None},
+        {"text": "We answer within a day.", "review_date": "2027-01-01"},
+    ]
+
+
+def test_ratifiers_are_who_voted_on_accepted_proposals_in_first_vote_order():
+    drafting = with_proposals()
+    assert drafting.ratifiers() == []
+    # An objected round's voters and a proposal never accepted do not count.
+    drafting.call_consent(FACILITATOR, 3, "p2")
+    drafting.consent(member(CAT), 1, "No")
+    drafting.close_consent(FACILITATOR)
+    drafting.call_consent(FACILITATOR, 3, "p1")
+    drafting.consent(member(BOB), 4, "")
+    drafting.consent(member(ANN), 1, "Hm")
+    drafting.consent(member(ANN), 4, "")
+    drafting.close_consent(FACILITATOR)
+    drafting.call_consent(FACILITATOR, 3, "p3")
+    drafting.consent(FACILITATOR, 5, "")
+    drafting.consent(member(ANN), 5, "")
+    drafting.close_consent(FACILITATOR)
+    assert drafting.ratifiers() == [BOB, ANN, FACILITATOR_ID]
+    assert round_trip(drafting).ratifiers() == [BOB, ANN, FACILITATOR_ID]
+
+
+def test_no_public_view_says_who_took_part_in_a_round():
+    drafting = with_proposals()
+    decide(drafting, "p1")
+    for node in walk(drafting.public_view()):
+        assert not (isinstance(node, dict) and "voters" in node)
+
+
+@pytest.mark.parametrize("blank", ["\u200b", "\u202e", "\u2066 \u2069", "\u200d\u200c"], ids=repr)
+def test_an_agreement_of_invisible_characters_is_empty(blank):
+    drafting = make_drafting()
+    assert refused(drafting.propose, member(ANN), "add", None, blank, "") == "empty_text"
+    assert refused(drafting.propose, member(ANN), "amend", "a1", blank, "") == "empty_text"
+
+
+def test_an_agreement_loses_its_bidi_overrides():
+    drafting = make_drafting()
+    drafting.propose(member(ANN), "add", None, "\u202eWe pair\u2066 daily.\u2069", "")
+    assert drafting.proposals[0].text == "We pair daily."
 
 
 # -- persistence ---------------------------------------------------------------------------------
@@ -560,3 +787,16 @@ def test_to_state_is_a_snapshot_that_later_moves_do_not_change():
     decide(drafting, "p1")
     drafting.keep(FACILITATOR, "a3")
     assert json.dumps(state, sort_keys=True) == frozen
+
+
+@pytest.mark.parametrize("review_date", ["1999-12-31", "2101-01-01", "0001-01-01"])
+def test_a_review_date_outside_the_charter_years_is_refused(review_date):
+    drafting = make_drafting(False)
+    with pytest.raises(RitualError) as refused:
+        drafting.propose(member(ANN), "add", None, "We pair daily.", review_date)
+    assert refused.value.code == "date_out_of_range"
+    assert drafting.public_view()["proposals"] == []
+
+
+def test_the_review_years_match_the_charter():
+    assert content.REVIEW_YEARS == REVIEW_YEARS

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from retro.rituals import ConsentVote, RitualError
-from retro.rituals.consent import REASON_LIMIT, require_open
+from retro.rituals.base import MIN_AGGREGATE
+from retro.rituals.consent import REASON_LIMIT, public_round, require_open, voters_of
 from tests.rituals.helpers import as_json, refused, round_trip
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,19 +29,21 @@ def test_a_new_vote_is_open_with_nobody_voted():
         "open": True,
         "text": "We exist to learn together.",
         "threshold": 3,
+        "count": 0,
         "voted": [],
     }
 
 
-@pytest.mark.parametrize("threshold", [-1, 6, True, 3.0, "3", None], ids=repr)
-def test_a_threshold_outside_zero_to_five_is_refused(threshold):
+@pytest.mark.parametrize("threshold", [0, -1, 6, True, 3.0, "3", None], ids=repr)
+def test_a_threshold_outside_one_to_five_is_refused(threshold):
+    # 0 would count a block (score 0) as consent.
     with pytest.raises(RitualError) as caught:
         ConsentVote.create("x", threshold)
     assert caught.value.code == "invalid_value"
 
 
-@pytest.mark.parametrize("threshold", [0, 5])
-def test_the_threshold_may_be_anything_from_zero_to_five(threshold):
+@pytest.mark.parametrize("threshold", [1, 5])
+def test_the_threshold_may_be_anything_from_one_to_five(threshold):
     assert make_vote(threshold).threshold == threshold
 
 
@@ -61,10 +64,12 @@ def test_a_vote_passes_only_when_every_score_reaches_the_threshold(scores, passe
     assert vote.close()["passed"] is passed
 
 
-def test_with_threshold_zero_even_a_block_passes():
-    vote = make_vote(threshold=0)
-    vote.cast(2, 0, "")
-    assert vote.close()["passed"] is True
+def test_a_block_never_consents_even_at_the_lowest_threshold():
+    vote = make_vote(threshold=1)
+    assert refused(vote.cast, 2, 0, "") == "reason_required"
+    vote.cast(2, 0, "Harmful")
+    vote.cast(3, 1, "")
+    assert vote.close()["passed"] is False
 
 
 def test_an_objection_needs_a_reason():
@@ -86,6 +91,22 @@ def test_a_reason_is_kept_without_surrounding_whitespace():
     vote = make_vote()
     vote.cast(2, 1, "  Too vague \n")
     assert vote.private_view(2) == {"score": 1, "reason": "Too vague"}
+
+
+@pytest.mark.parametrize(
+    "blank", ["\u200b", "\u202e\u202c", "\u2066\u2069", " \u200d\u2060 ", "\x00\x1f"], ids=repr
+)
+def test_a_reason_of_invisible_characters_is_no_reason(blank):
+    vote = make_vote(threshold=3)
+    assert refused(vote.cast, 2, 1, blank) == "reason_required"
+    vote.cast(2, 4, blank)
+    assert vote.private_view(2) == {"score": 4, "reason": ""}
+
+
+def test_a_reason_loses_bidi_overrides_but_keeps_its_line_breaks():
+    vote = make_vote(threshold=3)
+    vote.cast(2, 1, "\u202eTwo\r\nlines\u2066")
+    assert vote.private_view(2)["reason"] == "Two\nlines"
 
 
 def test_a_reason_over_the_limit_is_refused():
@@ -159,6 +180,7 @@ def test_the_result_names_who_objected_when_the_vote_is_not_anonymous():
         "count": 4,
         "threshold": 3,
         "histogram": [1, 2, 0, 0, 0, 1],
+        "voters": [4, 2, 3, 5],
         "objections": [
             {"score": 0, "reason": "Wrong team", "member": 5},
             {"score": 1, "reason": "Missing customers", "member": 3},
@@ -166,11 +188,12 @@ def test_the_result_names_who_objected_when_the_vote_is_not_anonymous():
         ],
         "scores": {"2": 5, "3": 1, "4": 1, "5": 0},
     }
+    published = {k: v for k, v in result.items() if k != "voters"}
     assert vote.public_view() == {
         "open": False,
         "text": "We exist to learn together.",
         "threshold": 3,
-        "result": result,
+        "result": published,
     }
 
 
@@ -186,6 +209,7 @@ def test_an_anonymous_result_names_nobody_and_orders_objections_by_content():
         "count": 4,
         "threshold": 3,
         "histogram": [0, 1, 2, 0, 1, 0],
+        "voters": [41, 42, 43, 44],
         "objections": [
             {"score": 1, "reason": "Too vague"},
             {"score": 2, "reason": "Apple"},
@@ -200,13 +224,82 @@ def test_an_anonymous_vote_forgets_who_gave_which_score_when_it_closes():
     vote = make_vote(anonymous=True)
     vote.cast(41, 1, "Too vague")
     vote.cast(42, 5, "")
+    vote.cast(43, 4, "")
     vote.close()
     assert vote.scores == {}
     assert vote.reasons == {}
     assert vote.private_view(41) is None
-    stored = json.dumps(vote.to_state())
-    assert "41" not in stored
-    assert "42" not in stored
+    stored = vote.to_state()
+    assert stored["scores"] == {} and stored["reasons"] == {}
+    # Who took part is kept (without scores), never published.
+    assert stored["result"]["voters"] == [41, 42, 43]
+    assert "scores" not in stored["result"]
+    assert all("member" not in o for o in stored["result"]["objections"])
+    for member_id in ("41", "42", "43"):
+        assert member_id not in as_json(vote.public_view())
+
+
+def test_an_open_anonymous_vote_shows_only_how_many_have_voted():
+    vote = make_vote(anonymous=True)
+    vote.cast(41, 5, "")
+    vote.cast(42, 1, "Not yet")
+    assert vote.public_view() == {
+        "open": True,
+        "text": "We exist to learn together.",
+        "threshold": 3,
+        "count": 2,
+    }
+    for member_id in ("41", "42"):
+        assert member_id not in as_json(vote.public_view())
+
+
+def test_an_open_named_vote_shows_who_has_voted():
+    vote = make_vote()
+    vote.cast(42, 5, "")
+    vote.cast(41, 4, "")
+    assert vote.public_view()["voted"] == [41, 42]
+    assert vote.public_view()["count"] == 2
+
+
+@pytest.mark.parametrize("votes", range(1, MIN_AGGREGATE))
+def test_an_anonymous_vote_closes_only_from_three_votes_on(votes):
+    vote = make_vote(anonymous=True)
+    for member_id in range(41, 41 + votes):
+        vote.cast(member_id, 5, "")
+    with pytest.raises(RitualError) as caught:
+        vote.close()
+    assert caught.value.code == "anonymous_needs_three"
+    assert caught.value.params == {"count": MIN_AGGREGATE}
+    assert refused(vote.close) == "anonymous_needs_three"
+    for member_id in range(91, 91 + MIN_AGGREGATE - votes):
+        vote.cast(member_id, 4, "")
+    assert vote.close()["count"] == MIN_AGGREGATE
+
+
+def test_a_named_vote_closes_from_one_vote_on():
+    vote = make_vote()
+    vote.cast(2, 5, "")
+    assert vote.close()["count"] == 1
+
+
+def test_voters_are_kept_in_the_order_they_first_voted():
+    vote = make_vote()
+    vote.cast(7, 1, "No")
+    vote.cast(3, 5, "")
+    vote.cast(7, 4, "")  # a changed vote keeps its place
+    vote.cast(5, 3, "")
+    assert vote.close()["voters"] == [7, 3, 5]
+
+
+def test_the_public_form_of_a_round_leaves_out_the_voters():
+    round_ = {"passed": True, "count": 1, "voters": [7], "text": "x"}
+    assert public_round(round_) == {"passed": True, "count": 1, "text": "x"}
+    assert round_["voters"] == [7]
+
+
+def test_voters_of_rounds_are_each_listed_once_in_first_vote_order():
+    rounds = [{"voters": [4, 2]}, {"voters": ["2", 9, 4]}, {}]
+    assert voters_of(rounds) == [4, 2, 9]
 
 
 def test_someone_who_never_votes_does_not_block():
@@ -259,7 +352,7 @@ votes = st.lists(
 
 
 @settings(max_examples=100, deadline=None, database=None)
-@given(threshold=st.integers(0, 5), anonymous=st.booleans(), casts=votes)
+@given(threshold=st.integers(1, 5), anonymous=st.booleans(), casts=votes)
 def test_the_result_follows_each_members_last_accepted_score(threshold, anonymous, casts):
     vote = ConsentVote.create("Text", threshold, anonymous=anonymous)
     last: dict[int, tuple[int, str]] = {}
@@ -272,12 +365,19 @@ def test_the_result_follows_each_members_last_accepted_score(threshold, anonymou
             assert score < threshold and not reason
             assert json.dumps(vote.to_state(), sort_keys=True) == before
         else:
+            last.setdefault(member_id, (score, reason))  # the first accepted vote sets the order
             last[member_id] = (score, reason)
-        assert vote.public_view()["voted"] == sorted(last)
+        view = vote.public_view()
+        assert view["count"] == len(last)
+        assert view.get("voted") == (None if anonymous else sorted(last))
     if not last:
         assert refused(vote.close) == "no_votes"
         return
+    if anonymous and len(last) < MIN_AGGREGATE:
+        assert refused(vote.close) == "anonymous_needs_three"
+        return
     result = vote.close()
+    assert result["voters"] == list(last)
     assert result["count"] == len(last)
     assert sum(result["histogram"]) == len(last)
     assert result["passed"] == all(s >= threshold for s, _ in last.values())

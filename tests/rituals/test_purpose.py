@@ -13,6 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from retro.charter import content
 from retro.rituals import STEP_KINDS, Actor, AgreementDrafting, PurposeAlignment, RitualError
+from retro.rituals.base import MIN_AGGREGATE
 from retro.rituals.purpose import (
     CARD_LIMIT,
     GROUP_TITLE_LIMIT,
@@ -20,7 +21,15 @@ from retro.rituals.purpose import (
     MAX_VOTES,
     PURPOSE_LIMIT,
 )
-from tests.rituals.helpers import FACILITATOR, FACILITATOR_ID, as_json, member, refused, round_trip
+from tests.rituals.helpers import (
+    FACILITATOR,
+    FACILITATOR_ID,
+    as_json,
+    member,
+    refused,
+    round_trip,
+    walk,
+)
 
 # Member ids that cannot be mistaken for any other number in a view.
 ANN, BOB, CAT = 4101, 4202, 4303
@@ -88,6 +97,7 @@ PURPOSE_COMMANDS = {
     "call_consent": ["threshold", "proposal"],
     "consent": ["score", "reason"],
     "close_consent": [],
+    "cancel_consent": [],
 }
 AGREEMENT_ONLY = ["propose", "amend_proposal", "withdraw", "keep"]
 
@@ -645,6 +655,7 @@ def test_a_consent_vote_may_be_called_straight_from_grouping():
         "open": True,
         "text": "We exist to help people learn.",
         "threshold": 3,
+        "count": 0,
         "voted": [],
     }
 
@@ -671,8 +682,8 @@ def test_the_purpose_consent_vote_is_on_no_proposal():
     assert caught.value.params == {"field": "proposal"}
 
 
-@pytest.mark.parametrize("threshold", [-1, 6, True, None], ids=repr)
-def test_a_consent_threshold_outside_zero_to_five_is_refused(threshold):
+@pytest.mark.parametrize("threshold", [0, -1, 6, True, None], ids=repr)
+def test_a_consent_threshold_outside_one_to_five_is_refused(threshold):
     purpose = revealed()
     purpose.draft_statement(FACILITATOR, "We exist to learn.")
     assert refused(purpose.call_consent, FACILITATOR, threshold, None) == "invalid_value"
@@ -736,6 +747,7 @@ def test_a_passed_vote_ratifies_the_statement():
     ]
     assert refused(purpose.draft_statement, FACILITATOR, "Again") == "wrong_phase"
     assert refused(purpose.call_consent, FACILITATOR, 3, None) == "wrong_phase"
+    assert purpose.ratifiers() == [FACILITATOR_ID, ANN, BOB]
 
 
 def test_an_objected_statement_is_amended_and_voted_again_keeping_every_round():
@@ -774,17 +786,118 @@ def test_an_anonymous_consent_vote_names_nobody_and_forgets_the_scores():
     purpose = consenting(anonymous=True)
     purpose.consent(member(ANN), 1, "Too vague")
     purpose.consent(member(BOB), 5, "")
+    assert purpose.public_view()["vote"] == {
+        "open": True,
+        "text": "We exist to help people learn.",
+        "threshold": 3,
+        "count": 2,
+    }
+    assert refused(purpose.close_consent, FACILITATOR) == "anonymous_needs_three"
+    purpose.consent(member(CAT), 4, "")
     purpose.close_consent(FACILITATOR)
     view = purpose.public_view()
     assert view["rounds"][0]["objections"] == [{"score": 1, "reason": "Too vague"}]
     assert "scores" not in view["rounds"][0]
+    assert "voters" not in view["rounds"][0]
     for member_id in (ANN, BOB, CAT):
         assert str(member_id) not in as_json(view)
     stored = json.dumps(purpose.to_state())
     # Only the cards still know their authors; no score is tied to anyone.
     assert purpose.to_state()["rounds"][0].get("scores") is None
+    assert purpose.to_state()["rounds"][0]["voters"] == [ANN, BOB, CAT]
     assert "Too vague" in stored
     assert purpose.ballot is None
+
+
+def test_the_facilitator_cancels_a_consent_vote_and_drafts_again():
+    purpose = consenting(anonymous=True)
+    purpose.consent(member(ANN), 1, "Too vague")
+    assert refused(purpose.cancel_consent, member(ANN)) == "not_facilitator"
+    purpose.cancel_consent(FACILITATOR)
+    view = purpose.public_view()
+    assert view["phase"] == "draft"
+    assert view["vote"] is None
+    assert view["rounds"] == []
+    assert purpose.private_view(ANN)["consent"] is None
+    assert "Too vague" not in as_json(purpose.to_state())
+    assert refused(purpose.cancel_consent, FACILITATOR) == "no_vote_open"
+    # The statement is editable again and may be put to a new vote.
+    purpose.draft_statement(FACILITATOR, "We exist to help our customers learn.")
+    purpose.call_consent(FACILITATOR, 3, None)
+    assert purpose.public_view()["vote"]["text"] == "We exist to help our customers learn."
+
+
+def test_cancelling_needs_an_open_vote_in_a_started_step():
+    assert refused(PurposeAlignment.create().cancel_consent, FACILITATOR) == "step_not_started"
+    assert refused(revealed().cancel_consent, FACILITATOR) == "no_vote_open"
+
+
+def test_leaving_the_step_discards_an_open_vote_only():
+    purpose = revealed()
+    before = purpose.to_state()
+    purpose.suspend()
+    assert purpose.to_state() == before
+    purpose.draft_statement(FACILITATOR, "We exist.")
+    purpose.call_consent(FACILITATOR, 3, None)
+    purpose.consent(member(ANN), 4, "")
+    purpose.suspend()
+    assert purpose.phase == "draft"
+    assert purpose.ballot is None
+    assert purpose.rounds == []
+    ratified = consenting()
+    ratified.consent(member(ANN), 4, "")
+    ratified.close_consent(FACILITATOR)
+    frozen = ratified.to_state()
+    ratified.suspend()
+    assert ratified.to_state() == frozen
+
+
+def test_ratifiers_are_who_voted_in_the_round_that_ratified():
+    purpose = consenting()
+    assert purpose.ratifiers() == []
+    purpose.consent(member(CAT), 1, "Vague")
+    purpose.consent(member(ANN), 5, "")
+    purpose.close_consent(FACILITATOR)
+    assert purpose.ratifiers() == []
+    purpose.draft_statement(FACILITATOR, "We exist to teach.")
+    purpose.call_consent(FACILITATOR, 3, None)
+    purpose.consent(member(BOB), 4, "")
+    purpose.consent(member(ANN), 1, "Hm")
+    purpose.consent(member(ANN), 3, "")
+    purpose.close_consent(FACILITATOR)
+    assert purpose.ratifiers() == [BOB, ANN]
+    assert round_trip(purpose).ratifiers() == [BOB, ANN]
+
+
+@pytest.mark.parametrize(
+    "blank",
+    ["\u200b", "\u202e", "\u2066\u2069", " \u200b\u200d \n\u2060 ", "\x00\r\n"],
+    ids=repr,
+)
+def test_text_of_invisible_characters_is_empty(blank):
+    purpose = make_purpose()
+    assert refused(purpose.add_card, member(ANN), "exists", blank) == "empty_text"
+    purpose.add_card(member(ANN), "exists", "Teach")
+    assert refused(purpose.edit_card, member(ANN), "c1", blank) == "empty_text"
+    purpose.add_card(member(BOB), "exists", "Learn")
+    purpose.reveal(FACILITATOR)
+    purpose.group_card(member(ANN), "c2", "c1")
+    purpose.title_group(member(ANN), "c1", "Learning")
+    purpose.title_group(member(ANN), "c1", blank)  # clears, like an empty title
+    assert purpose.titles == {}
+    purpose.draft_statement(FACILITATOR, blank)
+    assert purpose.statement == ""
+    assert refused(purpose.call_consent, FACILITATOR, 3, None) == "empty_text"
+
+
+def test_text_loses_bidi_overrides_but_keeps_its_line_breaks():
+    purpose = make_purpose()
+    purpose.add_card(member(ANN), "exists", "\u202eTo teach\r\nand learn\u2066\u200b")
+    assert purpose.cards[0].text == "To teach\nand learn"
+    purpose.reveal(FACILITATOR)
+    purpose.draft_statement(FACILITATOR, "We exist\r\nto \u202dlearn.\u202c")
+    assert purpose.statement == "We exist\nto learn."
+    assert refused(purpose.title_group, member(ANN), "c1", "One\r\nTwo") == "one_line"
 
 
 # -- persistence ---------------------------------------------------------------------------------
@@ -841,14 +954,6 @@ card_ids = st.one_of(st.sampled_from(["c1", "c2", "c3", "c4", "c5", "c6"]), st.n
 def actor(member_id: int) -> Actor:
     """Return the member as the service would build them: FACILITATOR_ID facilitates."""
     return Actor(member_id, is_facilitator=member_id == FACILITATOR_ID)
-
-
-def walk(node):
-    """Yield every dict and list inside a JSON-like value."""
-    yield node
-    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-    for child in children:
-        yield from walk(child)
 
 
 class PurposeMachine(RuleBasedStateMachine):
@@ -944,6 +1049,17 @@ class PurposeMachine(RuleBasedStateMachine):
         """Someone closes the consent vote."""
         self.attempt("close_consent", who)
 
+    @rule(who=people)
+    def cancel_consent(self, who):
+        """Someone cancels the consent vote."""
+        self.attempt("cancel_consent", who)
+
+    @rule()
+    def the_room_leaves_the_step(self):
+        """The room moves on (and maybe comes back): an open vote is discarded."""
+        self.purpose.suspend()
+        assert self.purpose.ballot is None
+
     # Legal moves, so every phase is reached often; the rules above try anything.
 
     @precondition(lambda self: self.purpose.phase == "write")
@@ -977,7 +1093,7 @@ class PurposeMachine(RuleBasedStateMachine):
         self.attempt("vote", who, chosen)
 
     @precondition(lambda self: self.purpose.phase in ("group", "draft"))
-    @rule(threshold=st.integers(0, 5))
+    @rule(threshold=st.integers(1, 5))
     def the_facilitator_calls_consent(self, threshold):
         """The facilitator drafts a statement and calls a consent vote."""
         self.purpose.draft_statement(actor(FACILITATOR_ID), "We exist to learn.")
@@ -989,6 +1105,12 @@ class PurposeMachine(RuleBasedStateMachine):
         """Members score with reasons and the facilitator closes the vote."""
         for who, score in zip(PEOPLE, scores, strict=False):
             self.purpose.consent(actor(who), score, "Because")
+        voted = len(self.purpose.ballot.scores) if self.purpose.ballot else 0
+        if self.purpose.anonymous and voted < MIN_AGGREGATE:
+            assert refused(self.purpose.close_consent, actor(FACILITATOR_ID)) == (
+                "anonymous_needs_three"
+            )
+            return
         self.purpose.close_consent(actor(FACILITATOR_ID))
 
     @invariant()
@@ -1024,7 +1146,21 @@ class PurposeMachine(RuleBasedStateMachine):
             if isinstance(node, dict):
                 assert "author" not in node
                 assert "member" not in node
+                assert "voted" not in node
                 assert not node.get("scores")
+
+    @invariant()
+    def no_public_view_says_who_took_part_in_a_round(self) -> None:
+        rounds = self.purpose.public_view()["rounds"]
+        assert all("voters" not in r for r in rounds)
+
+    @invariant()
+    def the_ratifiers_voted_in_the_ratifying_round(self) -> None:
+        purpose = self.purpose
+        if purpose.ratified is None:
+            assert purpose.ratifiers() == []
+        else:
+            assert purpose.ratifiers() == purpose.rounds[-1]["voters"]
 
     @invariant()
     def a_private_view_holds_only_the_members_own_cards(self) -> None:
