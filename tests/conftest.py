@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -117,6 +118,25 @@ def make_test_app(tmp_path, database_uri: str, **overrides):
             **overrides,
         }
     )
+
+
+@pytest.fixture(autouse=True)
+def no_client_left_reconnecting():
+    """Stop Socket.IO clients that a test left in their reconnect loop.
+
+    Their retry jitter draws from the global `random` module in a background thread; a
+    Hypothesis test running meanwhile sees that as randomness inside its strategies and
+    fails as flaky.
+    """
+    yield
+    from socketio import base_client
+
+    for client in list(base_client.reconnecting_clients):
+        if client._reconnect_abort is not None:
+            client._reconnect_abort.set()
+    deadline = time.monotonic() + 5
+    while base_client.reconnecting_clients and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 @pytest.fixture
