@@ -9,7 +9,13 @@ from datetime import date
 from typing import Any
 
 from retro.rituals.base import Actor, RitualError, clean_text, require_facilitator
-from retro.rituals.consent import ConsentVote, public_round, require_open, voters_of
+from retro.rituals.consent import (
+    ConsentSteps,
+    ConsentVote,
+    public_round,
+    require_open,
+    voters_of,
+)
 
 PROPOSAL_KINDS = ("amend", "retire", "add")
 STATUSES = ("open", "voting", "accepted", "objected", "withdrawn", "superseded")
@@ -101,7 +107,7 @@ class Proposal:
 
 
 @dataclass
-class AgreementDrafting:
+class AgreementDrafting(ConsentSteps):
     """State of the agreement-drafting step.
 
     The charter's agreements as they were when the step opened; proposals to amend,
@@ -270,13 +276,6 @@ class AgreementDrafting:
             chosen.status = "objected"
         self.ballot = None
         self.voting = None
-
-    def cancel_consent(self, actor: Actor) -> None:
-        """Discard the open vote, scores and all; the proposal may change again (facilitator)."""
-        require_facilitator(actor)
-        self._require_started()
-        require_open(self.ballot)
-        self.suspend()
 
     def suspend(self) -> None:
         """Discard a vote still open as the room leaves the step: no round, no scores kept.

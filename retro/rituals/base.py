@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,14 +61,7 @@ def tidy_text(text: str) -> str:
 
 def clean_text(text: Any, limit: int) -> str:
     """Return the tidied text (see `tidy_text`), refusing an empty or oversize one."""
-    if not isinstance(text, str):
-        raise RitualError("invalid_value")
-    text = tidy_text(text)
-    if not text:
-        raise RitualError("empty_text")
-    if len(text) > limit:
-        raise RitualError("too_long", limit=limit)
-    return text
+    return _checked(text, limit, tidy_text, "empty_text")
 
 
 def visible_text(text: str | None) -> str:
@@ -82,14 +75,19 @@ def visible_text(text: str | None) -> str:
 
 def clean_name(name: Any, limit: int) -> str:
     """Return a display name without invisible characters, refusing an empty or oversize one."""
-    if not isinstance(name, str):
+    return _checked(name, limit, visible_text, "empty_name")
+
+
+def _checked(value: Any, limit: int, tidy: Callable[[str], str], empty_code: str) -> str:
+    """Return `tidy(value)`, refusing a non-string, an empty result or one over `limit`."""
+    if not isinstance(value, str):
         raise RitualError("invalid_value")
-    name = visible_text(name)
-    if not name:
-        raise RitualError("empty_name")
-    if len(name) > limit:
+    value = tidy(value)
+    if not value:
+        raise RitualError(empty_code)
+    if len(value) > limit:
         raise RitualError("too_long", limit=limit)
-    return name
+    return value
 
 
 @dataclass

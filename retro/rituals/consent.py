@@ -7,12 +7,39 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from retro.rituals.base import MIN_AGGREGATE, RitualError, int_keys, tidy_text
+from retro.rituals.base import (
+    MIN_AGGREGATE,
+    Actor,
+    RitualError,
+    int_keys,
+    require_facilitator,
+    tidy_text,
+)
 
 SCORE_MIN, SCORE_MAX = 0, 5
 # A threshold of 0 would count a block (0) as consent.
 THRESHOLD_MIN, THRESHOLD_MAX = 1, 5
 REASON_LIMIT = 280
+
+
+class ConsentSteps:
+    """What both charter steps do alike with their open vote (`ballot`)."""
+
+    ballot: ConsentVote | None
+
+    def cancel_consent(self, actor: Actor) -> None:
+        """Discard the open vote, scores and all (facilitator only); see `suspend`."""
+        require_facilitator(actor)
+        self._require_started()
+        require_open(self.ballot)
+        self.suspend()
+
+    def suspend(self) -> None:
+        """Discard a vote still open, as the room leaves the step."""
+        raise NotImplementedError  # pragma: no cover - each step defines it
+
+    def _require_started(self) -> None:
+        raise NotImplementedError  # pragma: no cover - each step defines it
 
 
 def require_open(vote: ConsentVote | None) -> ConsentVote:

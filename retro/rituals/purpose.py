@@ -16,7 +16,13 @@ from retro.rituals.base import (
     require_facilitator,
     tidy_text,
 )
-from retro.rituals.consent import ConsentVote, public_round, require_open, voters_of
+from retro.rituals.consent import (
+    ConsentSteps,
+    ConsentVote,
+    public_round,
+    require_open,
+    voters_of,
+)
 
 COLUMNS = ("exists", "bring")
 PHASES = ("write", "group", "vote", "draft", "consent", "ratified")
@@ -61,7 +67,7 @@ class Card:
 
 
 @dataclass
-class PurposeAlignment:
+class PurposeAlignment(ConsentSteps):
     """State of the purpose-alignment step.
 
     Phases: "write" (cards private to their authors) -> reveal -> "group" -> open_voting
@@ -287,13 +293,6 @@ class PurposeAlignment:
             self.phase = "ratified"
         else:
             self.phase = "draft"
-
-    def cancel_consent(self, actor: Actor) -> None:
-        """Discard the open vote, scores and all, and go back to drafting (facilitator only)."""
-        require_facilitator(actor)
-        self._require_started()
-        require_open(self.ballot)
-        self.suspend()
 
     def suspend(self) -> None:
         """Discard a vote still open as the room leaves the step: no round, no scores kept.

@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _
 
 from retro import memberships
 from retro.agendas import CADENCE_LABELS, PRESETS
-from retro.charter.content import CharterContent, rebase
+from retro.charter.content import REVIEW_YEARS, CharterContent, rebase
 from retro.charter.content import compare as compare_contents
 from retro.charter.export import to_json, to_markdown
 from retro.extensions import limiter
@@ -112,7 +112,7 @@ def page(team, version, status: int = 200, **extra: Any):
 @bp.context_processor
 def labels() -> dict[str, Any]:
     """Give the charter templates the words for cadences and agendas."""
-    return {"cadence_labels": CADENCE_LABELS, "presets": PRESETS}
+    return {"cadence_labels": CADENCE_LABELS, "presets": PRESETS, "review_years": REVIEW_YEARS}
 
 
 @bp.app_template_global()
