@@ -31,6 +31,16 @@ CHECKIN = {"kind": "checkin", "prompt_id": "energy-weather", "mode": "round", "s
 CHECKOUT = {"kind": "checkout"}
 PURPOSE = {"kind": "purpose", "anonymous": False, "votes": 3}
 AGREEMENTS = {"kind": "agreements", "anonymous": False}
+PULSE_CHECKIN = {
+    "kind": "checkin",
+    "prompt_id": "energy-weather",
+    "mode": "round",
+    "scales": ["energy", "autonomy", "competence", "relatedness"],
+}
+DEEDS_REVIEW = {"kind": "deeds_review"}
+RETRO = {"kind": "retro", "format": "ssc", "anonymous": False, "votes": 3}
+CONNECTION_RETRO = {"kind": "retro", "format": "connection", "anonymous": False, "votes": 3}
+AGREEMENTS_CHECK = {"kind": "agreements_check", "threshold": 3}
 
 PRESETS: dict[str, Preset] = {
     preset.key: preset
@@ -39,6 +49,16 @@ PRESETS: dict[str, Preset] = {
         Preset("charter", _("Charter session"), [CHECKIN, PURPOSE, AGREEMENTS, CHECKOUT]),
         Preset("purpose", _("Purpose alignment"), [CHECKIN, PURPOSE, CHECKOUT]),
         Preset("agreements", _("Working agreements"), [CHECKIN, AGREEMENTS, CHECKOUT]),
+        Preset(
+            "retro",
+            _("Retrospective"),
+            [PULSE_CHECKIN, DEEDS_REVIEW, RETRO, CHECKOUT],
+        ),
+        Preset(
+            "health",
+            _("Team health check"),
+            [PULSE_CHECKIN, DEEDS_REVIEW, AGREEMENTS_CHECK, CONNECTION_RETRO, AGREEMENTS, CHECKOUT],
+        ),
     )
 }
 

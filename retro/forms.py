@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 
 from flask_babel import lazy_gettext as _
@@ -33,7 +34,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from retro.agendas import CADENCE_LABELS, preset_choices
+from retro.agendas import CADENCE_LABELS, PRESETS, preset_choices
 from retro.charter.content import (
     AGREEMENT_LIMIT,
     ANCHOR_NAME_LIMIT,
@@ -54,6 +55,8 @@ from retro.prompts import PROMPTS, THEMES
 from retro.rituals.base import visible_text
 from retro.rituals.checkin import PROMPT_LIMIT, SCALES
 from retro.rituals.purpose import MAX_VOTES, MIN_VOTES
+from retro.rituals.retrospective import COLUMN_TITLE_LIMIT, MAX_COLUMNS, MIN_COLUMNS
+from retro.rituals.review import THRESHOLD_MAX, THRESHOLD_MIN
 from retro.services.rooms import MAX_STEPS, NAME_LIMIT, TEAM_NAME_LIMIT
 
 CUSTOM = "custom"
@@ -91,18 +94,24 @@ def prompt_choices() -> list[SelectChoice]:
     return choices(*pairs, (CUSTOM, _("Write my own prompt…")))
 
 
+# The kinds of step an agenda row may hold, in the order the form offers them.
+STEP_LABELS = {
+    "checkin": _("Check-in round"),
+    "purpose": _("Purpose alignment"),
+    "agreements": _("Working-agreement drafting"),
+    "retro": _("Retrospective"),
+    "deeds_review": _("Deeds review"),
+    "agreements_check": _("Agreements check"),
+    "checkout": _("Check-out"),
+}
+
+
 class StepForm(Form):
     """One row of the agenda: a kind of step and its settings."""
 
     kind = SelectField(
         _("Step"),
-        choices=choices(
-            ("", _("— none —")),
-            ("checkin", _("Check-in round")),
-            ("purpose", _("Purpose alignment")),
-            ("agreements", _("Working-agreement drafting")),
-            ("checkout", _("Check-out")),
-        ),
+        choices=choices(("", _("— none —")), *STEP_LABELS.items()),
         default="",
     )
     prompt_id = SelectField(_("Prompt"), choices=prompt_choices, default=PROMPTS[0].id)
@@ -126,10 +135,52 @@ class StepForm(Form):
         _("Anonymous: cards, proposals and objections are shown without names"), default=False
     )
     votes = IntegerField(_("Votes per person"), default=3, validators=[Optional()])
+    format = SelectField(
+        _("Format"),
+        choices=choices(
+            ("ssc", _("Start, stop, continue")),
+            ("msg", _("Mad, sad, glad")),
+            ("4ls", _("4Ls: liked, learned, lacked, longed for")),
+            ("connection", _("Connection: purpose, agreements, anchors, deeds, leadership")),
+            (CUSTOM, _("My own columns…")),
+        ),
+        default="ssc",
+    )
+    columns = TextAreaField(_("Your columns, one per line (2 to 6)"))
+    threshold = IntegerField(
+        _("Flag agreements kept below (average, 1–5)"), default=3, validators=[Optional()]
+    )
+
+    def validate_threshold(self, field: IntegerField) -> None:
+        """Check the flagging threshold, on agreements-check rows only."""
+        if self.kind.data == "agreements_check" and field.data is not None:
+            NumberRange(min=THRESHOLD_MIN, max=THRESHOLD_MAX)(self, field)
+
+    def validate_columns(self, field: TextAreaField) -> None:
+        """Require 2 to 6 short one-line column titles for a retrospective of one's own."""
+        if self.kind.data != "retro" or self.format.data != CUSTOM:
+            return
+        titles = self.column_titles()
+        low, high = MIN_COLUMNS, MAX_COLUMNS
+        if not low <= len(titles) <= high:
+            raise ValidationError(
+                str(_("Write %(low)s to %(high)s columns, one per line.", low=low, high=high))
+            )
+        if len(set(titles)) != len(titles):
+            raise ValidationError(str(_("Give every column a title of its own.")))
+        if any(len(title) > COLUMN_TITLE_LIMIT for title in titles):
+            raise ValidationError(
+                str(_("A column title has at most %(limit)s characters.", limit=COLUMN_TITLE_LIMIT))
+            )
+
+    def column_titles(self) -> list[str]:
+        """Return the custom column titles, one per non-blank line."""
+        lines = (self.columns.data or "").splitlines()
+        return [title for title in map(visible_text, lines) if title]
 
     def validate_votes(self, field: IntegerField) -> None:
         """Check the votes per person, on purpose-alignment rows only."""
-        if self.kind.data == "purpose" and field.data is not None:
+        if self.kind.data in ("purpose", "retro") and field.data is not None:
             NumberRange(min=MIN_VOTES, max=MAX_VOTES)(self, field)
 
     def validate_custom_prompt(self, field: StringField) -> None:
@@ -162,6 +213,21 @@ class StepForm(Form):
             }
         if self.kind.data == "agreements":
             return {"kind": "agreements", "anonymous": bool(self.anonymous.data)}
+        if self.kind.data == "retro":
+            custom = self.format.data == CUSTOM
+            spec: dict[str, object] = {
+                "kind": "retro",
+                "format": self.format.data,
+                "anonymous": bool(self.anonymous.data),
+                "votes": self.votes.data or 3,
+            }
+            if custom:
+                spec["columns"] = self.column_titles()
+            return spec
+        if self.kind.data == "deeds_review":
+            return {"kind": "deeds_review"}
+        if self.kind.data == "agreements_check":
+            return {"kind": "agreements_check", "threshold": self.threshold.data or 3}
         return None
 
 
@@ -174,11 +240,18 @@ class StartRoomForm(FlaskForm):
         validators=[DataRequired(), Length(max=NAME_LIMIT)],
     )
     title = StringField(_("Title (optional)"), validators=[Optional(), Length(max=120)])
+    preset = SelectField(
+        _("Start from"),
+        choices=lambda: [SelectChoice("", _("My own agenda, below")), *preset_choices()],
+        default="",
+    )
     steps = FieldList(FormField(StepForm), min_entries=AGENDA_ROWS, max_entries=MAX_STEPS)
     submit = SubmitField(_("Start the room"))
 
     def agenda(self) -> list[dict[str, object]]:
-        """Return the chosen steps in order, skipping unused rows."""
+        """Return a ready-made agenda's steps, or else the chosen rows in order."""
+        if self.preset.data in PRESETS:
+            return copy.deepcopy(PRESETS[self.preset.data].steps)
         return [spec for row in self.steps for spec in [row.form.spec()] if spec]
 
     def validate_steps(self, field: FieldList) -> None:

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from retro.charter.content import ITEM_ID
+from retro.charter.content import ITEM_ID, MAX_AGREEMENTS
 from retro.rituals import RitualError
 from retro.rituals.agreements import AGREEMENT_LIMIT
 from retro.rituals.checkin import ANSWER_LIMIT, SCALES
 from retro.rituals.consent import REASON_LIMIT, THRESHOLD_MAX, THRESHOLD_MIN
 from retro.rituals.purpose import CARD_LIMIT, GROUP_TITLE_LIMIT, PURPOSE_LIMIT
+from retro.rituals.purpose import COLUMNS as PURPOSE_COLUMNS
+from retro.rituals.retrospective import COLUMN_KEYS, DEED_LIMIT, MAX_COLUMNS
+from retro.rituals.review import DECISIONS
+from retro.rituals.review import REASON_LIMIT as REVIEW_REASON_LIMIT
 
 ACTION_ID_LIMIT = 64
 Check = Callable[[Any], Any]
@@ -69,6 +73,31 @@ def ident(value: Any) -> str:
     return value
 
 
+def boolean(value: Any) -> bool:
+    """Accept true or false."""
+    if not isinstance(value, bool):
+        raise ValueError
+    return value
+
+
+def pulse_values(value: Any) -> dict[str, int]:
+    """Accept {agreement id: 1..5} for at most as many agreements as a charter holds."""
+    if not isinstance(value, Mapping) or not 1 <= len(value) <= MAX_AGREEMENTS:
+        raise ValueError
+    one_to_five = integer(1, 5)
+    return {ident(k): one_to_five(v) for k, v in value.items()}
+
+
+class Optional:
+    """A field the payload may leave out; the command then gets no such argument."""
+
+    def __init__(self, check: Check) -> None:
+        self.check = check
+
+    def __call__(self, value: Any) -> Any:
+        return self.check(value)
+
+
 def nullable(check: Check) -> Check:
     """Accept null as well as what `check` accepts."""
 
@@ -78,10 +107,19 @@ def nullable(check: Check) -> Check:
     return wrapped
 
 
+# Every column a card may go in: purpose alignment's, the retrospective formats', and
+# k1..kN of a retrospective with the facilitator's own columns.
+CARD_COLUMNS = (
+    *PURPOSE_COLUMNS,
+    *(key for keys in COLUMN_KEYS.values() for key in keys),
+    *(f"k{n}" for n in range(1, MAX_COLUMNS + 1)),
+)
 STEP = integer(0, 99)
 # The allowed timer range is a rule of the room (RoomFlow), with its own message.
 SECONDS = integer(0, 2**31 - 1)
 MEMBER = integer(1, 2**31 - 1)
+DEED = integer(1, 2**31 - 1)
+DATE = text(10)
 
 SCHEMAS: dict[str, dict[str, Check]] = {
     "start": {},
@@ -100,12 +138,17 @@ SCHEMAS: dict[str, dict[str, Check]] = {
     "rate": {"step": STEP, "values": scale_values},
     "publish": {},
     # Purpose alignment
-    "add_card": {"step": STEP, "column": one_of("exists", "bring"), "text": text(CARD_LIMIT)},
+    # Purpose alignment and retrospectives (each step checks its own columns)
+    "add_card": {"step": STEP, "column": one_of(*CARD_COLUMNS), "text": text(CARD_LIMIT)},
     "edit_card": {"step": STEP, "card": ident, "text": text(CARD_LIMIT)},
     "delete_card": {"step": STEP, "card": ident},
     "group_card": {"step": STEP, "card": ident, "target": nullable(ident)},
     "title_group": {"step": STEP, "group": ident, "title": text(GROUP_TITLE_LIMIT)},
-    "open_voting": {"step": STEP, "votes": integer(1, 10)},
+    "open_voting": {
+        "step": STEP,
+        "votes": integer(1, 10),
+        "per_card": Optional(integer(1, 10)),
+    },
     "vote": {"step": STEP, "group": ident},
     "unvote": {"step": STEP, "group": ident},
     "close_voting": {"step": STEP},
@@ -130,6 +173,37 @@ SCHEMAS: dict[str, dict[str, Check]] = {
     "amend_proposal": {"step": STEP, "proposal": ident, "text": text(AGREEMENT_LIMIT)},
     "withdraw": {"step": STEP, "proposal": ident},
     "keep": {"step": STEP, "agreement": ident},
+    # Retrospective
+    "lock_grouping": {"step": STEP, "locked": boolean},
+    "skip_voting": {"step": STEP},
+    "highlight": {"step": STEP, "topic": ident, "seconds": SECONDS},
+    "extend_topic": {"step": STEP, "seconds": SECONDS},
+    "start_deeds": {"step": STEP},
+    "add_deed": {
+        "step": STEP,
+        "text": text(DEED_LIMIT),
+        "owner": nullable(MEMBER),
+        "due": DATE,
+        "agreement": nullable(ident),
+    },
+    "edit_deed": {
+        "step": STEP,
+        "deed": ident,
+        "text": text(DEED_LIMIT),
+        "owner": nullable(MEMBER),
+        "due": DATE,
+        "agreement": nullable(ident),
+    },
+    "delete_deed": {"step": STEP, "deed": ident},
+    "ready": {"step": STEP, "ready": boolean},
+    # Deeds review and agreements check
+    "decide_deed": {
+        "step": STEP,
+        "deed": DEED,
+        "decision": one_of(*DECISIONS),
+        "reason": text(REVIEW_REASON_LIMIT),
+    },
+    "pulse": {"step": STEP, "values": pulse_values},
 }
 
 
@@ -153,6 +227,8 @@ def validate(event: str, payload: Any) -> tuple[str, dict[str, Any]]:
     args: dict[str, Any] = {}
     for name, check in schema.items():
         if name not in payload:
+            if isinstance(check, Optional):
+                continue
             raise RitualError("invalid_field", field=name)
         try:
             args[name] = check(payload[name])

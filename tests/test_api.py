@@ -70,7 +70,7 @@ def test_creating_a_room_returns_its_code_and_the_facilitator_token(client, make
         ({"facilitator_name": "Fien", "agenda": ["checkin"]}, "invalid_field"),
         ({"facilitator_name": "Fien", "agenda": []}, "empty_agenda"),
         ({"facilitator_name": "Fien", "agenda": [CHECKIN] * 13}, "agenda_too_long"),
-        ({"facilitator_name": "Fien", "agenda": [{"kind": "retro"}]}, "unknown_step_kind"),
+        ({"facilitator_name": "Fien", "agenda": [{"kind": "lunch"}]}, "unknown_step_kind"),
         ({"facilitator_name": "Fien", "agenda": [{}]}, "unknown_step_kind"),
         ({"facilitator_name": "Fien", "agenda": [CHECKIN], "title": 7}, "invalid_field"),
         ({"agenda": [CHECKIN]}, "invalid_value"),

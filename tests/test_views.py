@@ -199,7 +199,7 @@ def test_a_start_room_form_with_a_mistake_is_shown_again_with_a_message(
     [
         {"steps-0-mode": "whenever"},
         {"steps-0-scales": ["mood"]},
-        {"steps-0-kind": "retro"},
+        {"steps-0-kind": "lunch"},
         {"steps-0-prompt_id": "no-such-prompt"},
     ],
 )

@@ -104,8 +104,15 @@ def to_markdown(version_dict: Mapping[str, Any]) -> str:
     lines += ["", f"## {gettext('Deeds')}", ""]
     deeds = version_dict.get("deeds") or []
     for deed in deeds:
-        text = deed.get("text", "") if isinstance(deed, Mapping) else str(deed)
-        lines.append(f"- {_one_line(text)}")
+        if not isinstance(deed, Mapping):
+            lines.append(f"- {_one_line(str(deed))}")
+            continue
+        details = [
+            gettext("owner: %(name)s", name=_one_line(deed.get("owner") or gettext("everyone")))
+        ]
+        if deed.get("due"):
+            details.append(gettext("due %(date)s", date=deed["due"]))
+        lines.append(f"- {_one_line(deed.get('text', ''))} ({'; '.join(details)})")
     if not deeds:
         lines.append(_none(gettext("No open deeds. Deeds come from retrospectives.")))
 

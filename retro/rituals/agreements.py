@@ -29,6 +29,8 @@ MAX_PROPOSALS = 60
 # Withdrawn and superseded proposals stay listed; this bounds the list all the same.
 MAX_PROPOSALS_KEPT = 4 * MAX_PROPOSALS
 DATE_LENGTH = len("YYYY-MM-DD")
+# Why an agreements check flags an agreement for drafting, in the order they are listed.
+FLAG_REASONS = ("low", "review_due")
 
 
 REVIEW_YEARS = (2000, 2100)
@@ -51,6 +53,25 @@ def review_date_value(value: Any) -> str | None:
     if not REVIEW_YEARS[0] <= int(value[:4]) <= REVIEW_YEARS[1]:
         raise RitualError("date_out_of_range", low=REVIEW_YEARS[0], high=REVIEW_YEARS[1])
     return parsed
+
+
+def known_flags(flags: Any, agreement_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Return {agreement id: [reasons]} for these agreements and the known reasons only.
+
+    Anything else (unknown ids, unknown reasons, malformed values) is dropped, as are
+    agreements left without a reason; reasons are listed once each, in FLAG_REASONS order.
+    """
+    if not isinstance(flags, Mapping):
+        return {}
+    kept: dict[str, list[str]] = {}
+    for agreement_id in agreement_ids:
+        reasons = flags.get(agreement_id)
+        if not isinstance(reasons, list | tuple):
+            continue
+        known = [r for r in FLAG_REASONS if r in reasons]
+        if known:
+            kept[agreement_id] = known
+    return kept
 
 
 def agreement_text(value: Any) -> str:
@@ -128,6 +149,7 @@ class AgreementDrafting(ConsentSteps):
     ballot: ConsentVote | None = None
     voting: str | None = None
     accepted: list[str] = field(default_factory=list)
+    flags: dict[str, list[str]] = field(default_factory=dict)
 
     kind = "agreements"
 
@@ -147,8 +169,13 @@ class AgreementDrafting(ConsentSteps):
     def join(self, member_id: int) -> None:
         """Nothing to do: a late member proposes and votes like everyone else."""
 
-    def load_charter(self, purpose: Any, agreements: Any) -> None:
-        """Copy the charter's agreements as the step first opened; later calls change nothing."""
+    def load_charter(self, purpose: Any, agreements: Any, flags: Any = None) -> None:
+        """Copy the charter's agreements as the step first opened; later calls change nothing.
+
+        `flags` ({agreement id: [reasons]}, from an earlier agreements check) marks the
+        agreements the team drifted from or should review; only the listed agreements and
+        the known reasons (FLAG_REASONS) are kept.
+        """
         if self.loaded:
             return
         items = agreements if isinstance(agreements, list | tuple) else []
@@ -163,6 +190,7 @@ class AgreementDrafting(ConsentSteps):
             and isinstance(item.get("id"), str)
             and isinstance(item.get("text"), str)
         ]
+        self.flags = known_flags(flags, [a["id"] for a in self.agreements])
         self.loaded = True
 
     # -- proposals ---------------------------------------------------------
@@ -341,6 +369,7 @@ class AgreementDrafting(ConsentSteps):
             "proposals": [self._proposal_view(p) for p in self.proposals],
             "vote": {"proposal": self.voting, **self.ballot.public_view()} if self.ballot else None,
             "accepted": len(self.accepted),
+            "flags": copy.deepcopy(self.flags),
         }
 
     def private_view(self, member_id: int) -> dict[str, Any]:
@@ -364,6 +393,7 @@ class AgreementDrafting(ConsentSteps):
             "ballot": self.ballot.to_state() if self.ballot else None,
             "voting": self.voting,
             "accepted": list(self.accepted),
+            "flags": copy.deepcopy(self.flags),
         }
 
     @classmethod
@@ -380,6 +410,7 @@ class AgreementDrafting(ConsentSteps):
             ballot=ConsentVote.from_state(ballot) if ballot else None,
             voting=data.get("voting"),
             accepted=list(data.get("accepted", [])),
+            flags=copy.deepcopy(dict(data.get("flags") or {})),
         )
 
     # -- internals ---------------------------------------------------------

@@ -23,9 +23,10 @@ from sqlalchemy.exc import IntegrityError
 from retro.agendas import PRESETS
 from retro.charter.content import CharterContent, apply_draft, check_draft, diff, validate
 from retro.extensions import db
-from retro.models import Charter, CharterVersion, Team
+from retro.models import Charter, CharterVersion, Deed, Team
 from retro.rituals import RitualError
 from retro.rituals.base import clean_name
+from retro.services import deeds
 
 AUTHOR_LIMIT = 64
 MAX_RATIFIERS = 200
@@ -108,9 +109,9 @@ def current_purpose(team: Team) -> str:
     return current_content(team).purpose
 
 
-def open_deeds(team: Team) -> list[Any]:
-    """Return the team's open action items; none exist until retrospectives make them."""
-    return []
+def open_deeds(team: Team) -> list[Deed]:
+    """Return the team's open deeds, for the charter's Deeds section."""
+    return deeds.open_deeds(team)
 
 
 def room_publications(room_id: int) -> list[CharterVersion]:

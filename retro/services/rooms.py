@@ -9,11 +9,12 @@ sequence number.
 
 from __future__ import annotations
 
+import inspect
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from flask import current_app
@@ -29,20 +30,31 @@ from retro.rituals import (
     STEP_KINDS,
     Actor,
     AgreementDrafting,
+    AgreementsCheck,
     CheckInRound,
     CheckOut,
+    DeedsReview,
     PurposeAlignment,
+    Retrospective,
     RitualError,
     RoomFlow,
 )
 from retro.rituals.base import clean_name, require_facilitator, visible_text
-from retro.services import charter
+from retro.services import charter, deeds
 
 NAME_LIMIT = 64
 TEAM_NAME_LIMIT = 80
 MAX_STEPS = 12
 
-Ritual = CheckInRound | CheckOut | PurposeAlignment | AgreementDrafting
+Ritual = (
+    CheckInRound
+    | CheckOut
+    | PurposeAlignment
+    | AgreementDrafting
+    | Retrospective
+    | DeedsReview
+    | AgreementsCheck
+)
 CharterStep = PurposeAlignment | AgreementDrafting
 
 
@@ -96,6 +108,17 @@ def build_step(spec: Mapping[str, Any]) -> Ritual:
         )
     if kind == "agreements":
         return AgreementDrafting.create(anonymous=spec.get("anonymous", False))
+    if kind == "retro":
+        return Retrospective.create(
+            format=spec.get("format", "ssc"),
+            columns=spec.get("columns"),
+            anonymous=spec.get("anonymous", False),
+            votes=spec.get("votes", 3),
+        )
+    if kind == "deeds_review":
+        return DeedsReview.create()
+    if kind == "agreements_check":
+        return AgreementsCheck.create(threshold=spec.get("threshold", 3))
     raise RitualError("unknown_step_kind")
 
 
@@ -331,6 +354,17 @@ STEP_COMMANDS = {
     "withdraw": "withdraw",
     "keep": "keep",
     "cancel_consent": "cancel_consent",
+    "lock_grouping": "lock_grouping",
+    "skip_voting": "skip_voting",
+    "highlight": "highlight",
+    "extend_topic": "extend_topic",
+    "start_deeds": "start_deeds",
+    "add_deed": "add_deed",
+    "edit_deed": "edit_deed",
+    "delete_deed": "delete_deed",
+    "ready": "ready",
+    "decide_deed": "decide_deed",
+    "pulse": "pulse",
 }
 COMMANDS = ROOM_COMMANDS | set(STEP_COMMANDS)
 
@@ -354,7 +388,7 @@ def execute(member_id: int, command: str, args: Mapping[str, Any], action_id: st
             _room_command(room, flow, rituals, actor, command, args)
         else:
             flow.require_step(args["step"])
-            _step_command(rituals[flow.step_index], actor, command, args)
+            _step_command(room, rituals[flow.step_index], actor, command, args)
         db.session.add(
             ProcessedAction(room_id=room.id, member_id=member_id, action_id=action_id, seq=room.seq)
         )
@@ -419,12 +453,66 @@ def _room_command(
         _leave_step(rituals[before])
     if flow.status == "running" and flow.step_index != before:
         ritual = rituals[flow.step_index]
-        if isinstance(ritual, CharterStep) and not ritual.loaded:
-            # The step works on the charter as it is when the step first opens.
-            ritual.load_charter(
-                charter.current_purpose(room.team), charter.current_agreements(room.team)
-            )
+        _load(room, ritual, rituals)
         ritual.begin(_presence_order(room), random.SystemRandom())
+
+
+def _load(room: Room, ritual: Ritual, rituals: Sequence[Ritual]) -> None:
+    """Give a step what it works on, as it is when the step first opens (once).
+
+    The charter's purpose and agreements, the team's open deeds, and for agreement
+    drafting which agreements the team's last agreements check flagged.
+    """
+    if isinstance(ritual, CheckInRound | CheckOut) or ritual.loaded:
+        return
+    if isinstance(ritual, DeedsReview):
+        ritual.load_deeds(deeds.review_items(room))
+        return
+    purpose, agreements = charter.current_purpose(room.team), charter.current_agreements(room.team)
+    if isinstance(ritual, AgreementsCheck):
+        ritual.load_charter(purpose, agreements, today=date.today().isoformat())
+    elif isinstance(ritual, AgreementDrafting):
+        ritual.load_charter(purpose, agreements, flags=agreement_flags(room, rituals, agreements))
+    else:
+        ritual.load_charter(purpose, agreements)
+
+
+def agreement_flags(
+    room: Room, rituals: Sequence[Ritual], agreements: Sequence[Mapping[str, Any]]
+) -> dict[str, list[str]]:
+    """Return the agreements to look at again: {id: ["low" and/or "review_due"]}.
+
+    "low" comes from the latest revealed agreements check, this room's own before the
+    team's earlier rooms'; "review_due" from each agreement's review date, as of today.
+    """
+    checks = [r for r in rituals if isinstance(r, AgreementsCheck) and r.revealed]
+    latest = checks[-1] if checks else _last_team_check(room)
+    flags: dict[str, list[str]] = {}
+    if latest is not None:
+        for agreement_id, reasons in latest.flags().items():
+            if "low" in reasons:
+                flags[agreement_id] = ["low"]
+    today = date.today().isoformat()
+    for agreement in agreements:
+        due = agreement.get("review_date")
+        if due and due <= today:
+            flags.setdefault(agreement["id"], []).append("review_due")
+    return flags
+
+
+def _last_team_check(room: Room) -> AgreementsCheck | None:
+    """Return the latest revealed agreements check of the team's earlier rooms, if any."""
+    rows = db.session.execute(
+        select(Step.state)
+        .join(Room, Room.id == Step.room_id)
+        .where(Room.team_id == room.team_id, Room.id < room.id, Step.kind == "agreements_check")
+        .order_by(Room.created_at.desc(), Room.id.desc(), Step.position.desc())
+    )
+    for row in rows:
+        check = AgreementsCheck.from_state(row.state)
+        if check.revealed:
+            return check
+    return None
 
 
 def _leave_step(ritual: Ritual) -> None:
@@ -510,12 +598,46 @@ def unpublished_changes(room: Room) -> dict[str, Any] | None:
     return {"purpose": purpose, "ops": ops}
 
 
-def _step_command(ritual: Ritual, actor: Actor, command: str, args: Mapping[str, Any]) -> None:
-    """Apply a command to the current ritual step, if its kind knows the command."""
+def _step_command(
+    room: Room, ritual: Ritual, actor: Actor, command: str, args: Mapping[str, Any]
+) -> None:
+    """Apply a command to the current ritual step, if its kind knows the command.
+
+    A payload field the step's method does not take is refused (one event may carry a
+    setting that only some kinds of step have). A method that declares the keyword-only
+    parameter `now` gets the clock, and one that declares `members` the ids of the
+    room's members: what a payload may not tell.
+    """
     method = getattr(ritual, STEP_COMMANDS[command], None)
     if method is None:
         raise RitualError("not_in_this_step")
-    method(actor, **{name: value for name, value in args.items() if name != "step"})
+    takes, context = _parameters(type(ritual), STEP_COMMANDS[command])
+    kwargs = {name: value for name, value in args.items() if name != "step"}
+    for name in kwargs:
+        if name not in takes:
+            raise RitualError("invalid_field", field=name)
+    if "now" in context:
+        kwargs["now"] = time.time()
+    if "members" in context:
+        kwargs["members"] = {member_id for member_id, _name in _member_names(room.id)}
+    method(actor, **kwargs)
+
+
+_CONTEXT = ("now", "members")
+_parameter_cache: dict[tuple[type, str], tuple[frozenset[str], frozenset[str]]] = {}
+
+
+def _parameters(kind: type, name: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Return the payload fields a ritual's method takes, and which context it declares."""
+    key = (kind, name)
+    if key not in _parameter_cache:
+        parameters = list(inspect.signature(getattr(kind, name)).parameters.values())[1:]
+        context = frozenset(
+            p.name for p in parameters if p.kind is p.KEYWORD_ONLY and p.name in _CONTEXT
+        )
+        takes = frozenset(p.name for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD)
+        _parameter_cache[key] = (takes - {"actor"}, context)
+    return _parameter_cache[key]
 
 
 def _presence_order(room: Room) -> list[int]:
@@ -600,10 +722,16 @@ def save(room: Room, flow: RoomFlow, rituals: Iterable[Ritual], online: set[int]
         room.facilitator_away_since = None
     elif room.facilitator_away_since is None or handed_over:
         room.facilitator_away_since = time.time()
+    names: dict[int, str] | None = None
     for step, ritual in zip(room.steps, rituals, strict=True):
         state = ritual.to_state()
-        if state != step.state:
-            step.state = state
+        if state == step.state:
+            continue
+        if isinstance(ritual, Retrospective | DeedsReview):
+            # The team's deeds follow the room's steps in the same transaction.
+            names = names if names is not None else dict(_member_names(room.id))
+            deeds.sync(room, step.position, ritual, names)
+        step.state = state
 
 
 # -- views --------------------------------------------------------------------
@@ -707,6 +835,8 @@ def _agenda_entry(ritual: Ritual) -> dict[str, Any]:
         entry.update(mode=ritual.mode, prompt=ritual.prompt, prompt_id=ritual.prompt_id)
     elif isinstance(ritual, CharterStep):
         entry.update(anonymous=ritual.anonymous)
+    elif isinstance(ritual, Retrospective):
+        entry.update(anonymous=ritual.anonymous, format=ritual.format)
     return entry
 
 

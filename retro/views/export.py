@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask_babel import format_datetime, gettext, ngettext
+from flask_babel import format_datetime, gettext, lazy_gettext, ngettext
 
 from retro.charter.export import not_applied_sentence
 from retro.client_text import SCALE_LABELS
@@ -16,6 +16,33 @@ from retro.services import rooms
 INLINE = re.compile(r"([\\`*_{}\[\]<>|~!])")
 BLOCK_MARK = re.compile(r"^(\s*)([#>+-])", re.MULTILINE)
 ORDERED = re.compile(r"^(\s*\d+)([.)])", re.MULTILINE)
+
+# The labels of the retrospective formats and of their built-in columns (as in
+# templates/_summary_retro.html); a custom column carries its own title.
+RETRO_FORMATS = {
+    "ssc": lazy_gettext("Start, stop, continue"),
+    "msg": lazy_gettext("Mad, sad, glad"),
+    "4ls": lazy_gettext("4Ls"),
+    "connection": lazy_gettext("Connection (the five building blocks)"),
+    "custom": lazy_gettext("Custom columns"),
+}
+RETRO_COLUMNS = {
+    "start": lazy_gettext("Start"),
+    "stop": lazy_gettext("Stop"),
+    "continue": lazy_gettext("Continue"),
+    "mad": lazy_gettext("Mad"),
+    "sad": lazy_gettext("Sad"),
+    "glad": lazy_gettext("Glad"),
+    "liked": lazy_gettext("Liked"),
+    "learned": lazy_gettext("Learned"),
+    "lacked": lazy_gettext("Lacked"),
+    "longed": lazy_gettext("Longed for"),
+    "purpose": lazy_gettext("Purpose"),
+    "agreements": lazy_gettext("Working agreements"),
+    "anchors": lazy_gettext("Connection anchors"),
+    "deeds": lazy_gettext("Deeds"),
+    "leadership": lazy_gettext("Leadership"),
+}
 
 
 def md_escape(text: str, quote: bool = False) -> str:
@@ -103,6 +130,13 @@ def _step_lines(number: int, step: dict[str, Any], names: dict[int, str]) -> lis
     if step["kind"] == "agreements":
         heading = gettext("Working-agreement drafting")
         return [f"## {number}. {heading}", "", *_agreement_lines(step, names)]
+    if step["kind"] == "retro":
+        return [f"## {number}. {gettext('Retrospective')}", "", *_retro_lines(step, names)]
+    if step["kind"] == "deeds_review":
+        return [f"## {number}. {gettext('Deeds review')}", "", *_deeds_review_lines(step)]
+    if step["kind"] == "agreements_check":
+        heading = gettext("Agreements check")
+        return [f"## {number}. {heading}", "", *_agreements_check_lines(step)]
     if step["kind"] == "checkin":
         heading = gettext("Check-in round")
         question = prompt_text(step.get("prompt_id"), step.get("prompt", ""))
@@ -245,3 +279,199 @@ def _round_lines(rounds: list[dict[str, Any]], names: dict[int, str]) -> list[st
             lines.append(f"   - {objection['score']}: {reason}{who}")
     lines.append("")
     return lines
+
+
+def _deed_details(owner: str | None, due: str | None, agreement: str | None) -> str:
+    """Return " · owner · due date · agreement" of a deed, its user text escaped.
+
+    `owner` is a display name, or None for everyone.
+    """
+    who = md_escape(owner) if owner is not None else gettext("Everyone")
+    parts = [gettext("Owner: %(name)s", name=who)]
+    if due:
+        parts.append(gettext("Due %(date)s", date=md_escape(due)))
+    if agreement:
+        parts.append(gettext("Agreement: “%(text)s”", text=md_escape(agreement)))
+    return "".join(f" · {part}" for part in parts)
+
+
+def _retro_lines(step: dict[str, Any], names: dict[int, str]) -> list[str]:
+    """Return the Markdown lines of a retrospective: columns, topics with cards, deeds."""
+    if not step.get("started"):
+        return [gettext("This step was not reached."), ""]
+    titles = {
+        column["key"]: md_escape(column.get("title") or "")
+        or str(RETRO_COLUMNS.get(column["key"], column["key"]))
+        for column in step.get("columns", [])
+    }
+    fmt = step.get("format", "")
+    header = gettext("Format: %(format)s", format=str(RETRO_FORMATS.get(fmt, fmt)))
+    if step.get("anonymous"):
+        header += " · " + gettext("Anonymous")
+    columns = gettext("Columns: %(columns)s", columns=" · ".join(titles.values()))
+    lines = [header + "  ", columns, ""]
+    if step.get("phase") == "write":
+        lines += _unrevealed_lines(step, titles)
+    elif not step.get("groups"):
+        lines += [gettext("No cards."), ""]
+    else:
+        lines += _topic_lines(step, titles, names)
+    if step.get("deeds") or step.get("phase") in ("discuss", "deeds"):
+        lines += _retro_deed_lines(step, names)
+    return lines
+
+
+def _unrevealed_lines(step: dict[str, Any], titles: dict[str, str]) -> list[str]:
+    """Return how many cards each column got, for a retrospective ended before the reveal."""
+    written = step.get("written", {})
+    if not sum(written.values()):
+        return [gettext("No cards."), ""]
+    lines = [gettext("Cards were not revealed."), ""]
+    for key, title in titles.items():
+        count = written.get(key, 0)
+        lines.append(f"- {title}: " + ngettext("%(num)s card", "%(num)s cards", count))
+    return [*lines, ""]
+
+
+def _topic_lines(step: dict[str, Any], titles: dict[str, str], names: dict[int, str]) -> list[str]:
+    """Return the groups of revealed cards: ranked topics once voting closed, then the rest."""
+    cards = {card["id"]: card for card in step.get("cards", [])}
+    groups = {group["id"]: group for group in step.get("groups", [])}
+    topics = step.get("topics", [])
+    votes = {topic["group"]: topic["votes"] for topic in topics}
+    ordered = [groups[t["group"]] for t in topics if t["group"] in groups]
+    ordered += [group for group in groups.values() if group["id"] not in votes]
+    # The topic highlighted when the step ended was discussed too.
+    discussed = set(step.get("discussed", [])) | {step.get("current_topic")}
+    show_votes = bool(topics) and bool(step.get("voters"))
+    lines = [f"**{gettext('Topics') if topics else gettext('Cards')}**", ""]
+    if step.get("phase") == "vote":
+        lines += [gettext("Voting was not closed, so no votes are shown."), ""]
+    elif topics and not step.get("voters"):
+        lines += [gettext("No votes were cast."), ""]
+    anonymous = bool(step.get("anonymous"))
+    for group in ordered:
+        title = md_escape(group.get("title") or "") or "–"
+        marks = ""
+        if show_votes and group["id"] in votes:
+            marks += " · " + ngettext("%(num)s vote", "%(num)s votes", votes[group["id"]])
+        if group["id"] in discussed:
+            marks += " · " + gettext("discussed")
+        lines.append(f"- **{title}**{marks}")
+        for card_id in group["cards"]:
+            card = cards.get(card_id)
+            if card is None:
+                continue
+            column = titles.get(card["column"], md_escape(card["column"]))
+            author = "" if anonymous else _who(card.get("author"), names)
+            lines.append(f"  - {column}: {md_escape(card['text'])}{author}")
+    return [*lines, ""]
+
+
+def _retro_deed_lines(step: dict[str, Any], names: dict[int, str]) -> list[str]:
+    """Return the deeds a retrospective agreed on, with owner, due date and agreement."""
+    agreements = {a["id"]: a["text"] for a in step.get("agreements", [])}
+    lines = [f"**{gettext('Deeds')}**", ""]
+    for deed in step.get("deeds", []):
+        owner = deed.get("owner")
+        name = None if owner is None else names.get(int(owner), "?")
+        details = _deed_details(name, deed.get("due"), agreements.get(deed.get("agreement")))
+        lines.append(f"- {md_escape(deed['text'])}{details}")
+    if not step.get("deeds"):
+        lines.append(gettext("No deeds."))
+    return [*lines, ""]
+
+
+def _deeds_review_lines(step: dict[str, Any]) -> list[str]:
+    """Return the Markdown lines of a deeds review: each deed with what the room decided."""
+    if not step.get("started"):
+        return [gettext("This step was not reached."), ""]
+    deeds = step.get("deeds", [])
+    if not deeds:
+        return [gettext("There were no open deeds to review."), ""]
+    decisions = {
+        "done": gettext("done"),
+        "carry": gettext("carried over"),
+        "drop": gettext("dropped"),
+    }
+    lines = [
+        ngettext(
+            "%(decided)s of %(num)s deed decided.",
+            "%(decided)s of %(num)s deeds decided.",
+            len(deeds),
+            decided=step.get("decided", 0),
+        ),
+        "",
+    ]
+    for deed in deeds:
+        decision = decisions.get(deed.get("decision") or "", gettext("not decided"))
+        decision = f"**{decision}**"
+        if deed.get("decision") == "drop" and deed.get("reason"):
+            decision += " · " + gettext("Reason: %(reason)s", reason=md_escape(deed["reason"]))
+        details = _deed_details(deed.get("owner"), deed.get("due"), deed.get("agreement_text"))
+        if deed.get("room"):
+            details += " · " + gettext("From “%(room)s”", room=md_escape(deed["room"]))
+        if deed.get("carried"):
+            details += " · " + ngettext(
+                "carried over %(num)s time before",
+                "carried over %(num)s times before",
+                deed["carried"],
+            )
+        lines.append(f"- {md_escape(deed['text'])} · {decision}{details}")
+    return [*lines, ""]
+
+
+def _cell(text: str) -> str:
+    """Escape user text for one table cell, which cannot hold a line break."""
+    return md_escape(" ".join(text.split()))
+
+
+def _flag_labels(flags: list[str]) -> list[str]:
+    """Return the labels of an agreement's flags."""
+    labels = {"low": gettext("kept below the threshold"), "review_due": gettext("review due")}
+    return [labels.get(flag, md_escape(flag)) for flag in flags]
+
+
+def _agreements_check_lines(step: dict[str, Any]) -> list[str]:
+    """Return the Markdown lines of an agreements check: answers, results when public, flags."""
+    if not step.get("started"):
+        return [gettext("This step was not reached."), ""]
+    agreements = step.get("agreements", [])
+    if not agreements:
+        return [gettext("The charter had no agreements yet."), ""]
+    threshold = gettext(
+        "An average below %(threshold)s out of 5 flags an agreement.",
+        threshold=step.get("threshold"),
+    )
+    answered = step.get("answered", 0)
+    count = ngettext("%(num)s person answered.", "%(num)s people answered.", answered)
+    lines = [f"{threshold} {count}", ""]
+    # Only the public results: they exist once revealed with enough answers.
+    results = step.get("results") or {}
+    if results.get("ready"):
+        lines.append(
+            ngettext(
+                "How well we keep our agreements (%(num)s answer):",
+                "How well we keep our agreements (%(num)s answers):",
+                results["count"],
+            )
+        )
+        lines += ["", "| " + gettext("Agreement") + " | 1 | 2 | 3 | 4 | 5 | "]
+        lines[-1] += gettext("Average") + " | " + gettext("Flags") + " |"
+        lines.append("|---|---|---|---|---|---|---|---|")
+        for agreement in agreements:
+            data = results.get("scales", {}).get(agreement["id"])
+            dist = ["–"] * 5 if data is None else [str(n) for n in data["distribution"]]
+            average = "–" if data is None or data["average"] is None else str(data["average"])
+            flags = ", ".join(_flag_labels(agreement.get("flags", []))) or "–"
+            cells = [_cell(agreement["text"]), *dist, average, flags]
+            lines.append("| " + " | ".join(cells) + " |")
+        return [*lines, ""]
+    for agreement in agreements:
+        flags = "".join(f" · **{label}**" for label in _flag_labels(agreement.get("flags", [])))
+        lines.append(f"- {md_escape(agreement['text'])}{flags}")
+    if not results.get("revealed"):
+        hidden = gettext("The results were not revealed.")
+    else:
+        hidden = gettext("Fewer than 3 people answered, so no results are shown.")
+    return [*lines, "", hidden, ""]

@@ -145,7 +145,7 @@ function renderCurrent(el, ctx, v) {
   keyedList(part.list.firstElementChild, step.agreements.map((a) => {
     const waiting = pending.filter((t) => t === a.id).length;
     return { id: a.id, key: JSON.stringify([a, waiting, v.becomes[a.id] ?? null, local.amending === a.id,
-      v.fac, ctx.projector]), build: () => agreementItem(ctx, v, a, waiting) };
+      v.fac, ctx.projector, step.flags?.[a.id] ?? null]), build: () => agreementItem(ctx, v, a, waiting) };
   }));
 }
 
@@ -178,6 +178,10 @@ function agreementItem(ctx, v, agreement, pendingCount) {
     h("div", { class: "agreement-head" },
       h("p", { class: "agreement-text", id: `agreement-${id}`, text: agreement.text }),
       h("span", { class: `badge decision ${agreement.decision}`, text: T[`decision_${agreement.decision}`] })),
+    // Flagged by the team's last agreements check, or past its review date: look at it again.
+    (v.step.flags?.[id] || []).length ? h("p", { class: "check-flags" },
+      v.step.flags[id].map((f) => [h("span", { class: `badge flag ${f}`, text: T[`flag_${f}`] }), " "]))
+      : null,
     agreement.decision === "amended" && v.becomes[id] ? h("p", { class: "agreement-becomes" },
       h("span", { class: "becomes-label", text: T.becomes }), " ", v.becomes[id]) : null,
     agreement.review_date || pendingCount ? h("p", { class: "hint small" },

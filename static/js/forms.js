@@ -12,8 +12,17 @@ if (builder) {
     const prompt = row.querySelector(".prompt-select");
     row.dataset.kind = kind;
     row.querySelector(".checkin-only").hidden = kind !== "checkin";
-    row.querySelector(".charter-only").hidden = kind !== "purpose" && kind !== "agreements";
-    row.querySelector(".purpose-only").hidden = kind !== "purpose";
+    const format = row.querySelector(".format-select");
+    const show = (selector, visible) => row.querySelectorAll(selector).forEach((el) => {
+      el.hidden = !visible;
+    });
+    show(".charter-only", ["purpose", "agreements", "retro"].includes(kind));
+    show(".drafting-only", kind === "purpose" || kind === "agreements");
+    show(".purpose-only", kind === "purpose" || kind === "retro");
+    show(".retro-only", kind === "retro");
+    show(".check-only", kind === "agreements_check");
+    show(".review-only", kind === "deeds_review");
+    show(".custom-columns", kind === "retro" && format && format.value === "custom");
     row.querySelector(".custom-prompt").hidden = !prompt || prompt.value !== "custom";
   };
 
@@ -30,6 +39,7 @@ if (builder) {
   rows.forEach((row) => {
     row.querySelector(".step-kind").addEventListener("change", () => sync(row));
     row.querySelector(".prompt-select")?.addEventListener("change", () => sync(row));
+    row.querySelector(".format-select")?.addEventListener("change", () => sync(row));
     sync(row);
   });
   addButton.addEventListener("click", () => {
@@ -45,4 +55,16 @@ if (builder) {
   });
   builder.querySelector(".agenda-rows").after(addButton);
   refresh();
+
+  // A ready-made agenda replaces the rows: show its steps instead of them.
+  const preset = builder.querySelector(".preset-select");
+  const showPreset = () => {
+    const chosen = preset ? preset.value : "";
+    builder.querySelectorAll(".preset-steps").forEach((p) => {
+      p.hidden = p.dataset.preset !== chosen;
+    });
+    builder.querySelector(".own-agenda").hidden = Boolean(chosen);
+  };
+  preset?.addEventListener("change", showPreset);
+  showPreset();
 }

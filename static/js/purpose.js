@@ -28,7 +28,11 @@ export function renderPurpose(parts, ctx, view) {
     Object.assign(local, { index, editing: null, dragging: null });
     Object.assign(draft, { pending: null, sent: null });
   }
-  const mine = view.mine || { cards: [], votes: {}, votes_left: 0, consent: null };
+  const own = view.mine || { cards: [], votes: {}, consent: null };
+  // The private view comes with one's own commands only: the budget the facilitator set
+  // when voting opened is worked out here from the public step.
+  const spent = Object.values(own.votes || {}).reduce((sum, n) => sum + n, 0);
+  const mine = { ...own, votes_left: Math.max(0, (step.votes_per_person || 0) - spent) };
   const v = { ...view, mine, fac: ctx.isFacilitator() && !ctx.projector };
   last = { parts, ctx, view };
   if (seen && seen.index === index) announceChanges(ctx, seen.step, step);

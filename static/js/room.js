@@ -195,8 +195,10 @@ function announceChanges(before, after) {
     return;
   }
   // Written answers stay private until the reveal: only say that someone answered.
-  // The charter steps have no answers; they announce their own changes.
-  for (const id of a.answered ?? []) {
+  // The charter steps have no answers, and in an agreements check `answered` is only a
+  // count (its answers are anonymous): those steps announce their own changes.
+  if (!Array.isArray(a.answered) || !Array.isArray(b.answered)) return;
+  for (const id of a.answered) {
     if (!b.answered.includes(id) && id !== ctx.memberId) {
       announce(format(T.answer_from, { name: ctx.name(id) }));
     }

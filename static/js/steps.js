@@ -8,6 +8,8 @@ import { renderAgreements } from "./agreements.js";
 import { renderCharterDraft } from "./charter-draft.js";
 import { fill, format, h, keyed } from "./dom.js";
 import { renderPurpose } from "./purpose.js";
+import { renderRetro } from "./retro.js";
+import { renderAgreementsCheck, renderDeedsReview } from "./review.js";
 
 /** Render the stage for the current state. */
 export function renderStep(stage, ctx) {
@@ -20,7 +22,9 @@ export function renderStep(stage, ctx) {
   const parts = ensureParts(stage, `${s.room.step_index}:${step.kind}`);
   const heading = format(ctx.T.step_of, { n: s.room.step_index + 1, total: s.agenda.length });
   const kindLabel = step.kind === "checkin"
-    ? `${ctx.T.kind_checkin} · ${ctx.T[`mode_${step.mode}`]}` : ctx.T[`kind_${step.kind}`];
+    ? `${ctx.T.kind_checkin} · ${ctx.T[`mode_${step.mode}`]}`
+    : step.kind === "retro" && ctx.T[`format_${step.format}`]
+      ? `${ctx.T.kind_retro} · ${ctx.T[`format_${step.format}`]}` : ctx.T[`kind_${step.kind}`];
   const prompt = step.kind === "checkin" ? ctx.PROMPTS[step.prompt_id] || step.prompt : null;
   keyed(parts.head, JSON.stringify([heading, kindLabel, prompt]), () => [
     h("p", { class: "eyebrow", text: heading }),
@@ -32,6 +36,9 @@ export function renderStep(stage, ctx) {
   const view = { T: ctx.T, state: s, step, index, mine: ctx.me.steps[index] };
   if (step.kind === "purpose") return renderPurpose(parts, ctx, view);
   if (step.kind === "agreements") return renderAgreements(parts, ctx, view);
+  if (step.kind === "retro") return renderRetro(parts, ctx, view);
+  if (step.kind === "deeds_review") return renderDeedsReview(parts, ctx, view);
+  if (step.kind === "agreements_check") return renderAgreementsCheck(parts, ctx, view);
   if (step.kind === "checkin" && step.mode === "round") renderRound(parts, ctx, view);
   else renderWriting(parts, ctx, view);
   renderScales(parts, ctx, view);

@@ -180,9 +180,14 @@ def test_empty_sections_and_deeds_say_so():
     assert "_No open deeds. Deeds come from retrospectives._" in text
 
 
-def test_open_deeds_are_listed():
-    text = to_markdown(to_json(stored(), [{"text": "Fix the build"}, "Call the client"]))
-    assert "- Fix the build\n- Call the client" in text
+def test_open_deeds_are_listed_with_owner_and_due_date():
+    deeds = [
+        {"text": "Fix the build", "owner": "Ann", "due": "2030-01-31"},
+        {"text": "Call the client\n# not a heading", "owner": None, "due": None},
+    ]
+    text = to_markdown(to_json(stored(), deeds))
+    assert "- Fix the build (owner: Ann; due 2030-01-31)\n" in text
+    assert "- Call the client # not a heading (owner: everyone)" in text
 
 
 def test_names_cannot_break_the_document_structure():

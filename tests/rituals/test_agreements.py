@@ -12,6 +12,7 @@ from retro.charter import content
 from retro.rituals import AgreementDrafting, RitualError
 from retro.rituals.agreements import (
     AGREEMENT_LIMIT,
+    FLAG_REASONS,
     MAX_PROPOSALS,
     MAX_PROPOSALS_KEPT,
     REVIEW_YEARS,
@@ -170,6 +171,66 @@ def test_malformed_charter_items_are_skipped():
     other.load_charter("", None)
     assert other.agreements == []
     assert other.loaded is True
+
+
+def test_flags_from_an_agreements_check_are_kept_for_the_listed_agreements():
+    drafting = AgreementDrafting.create()
+    drafting.load_charter("", CHARTER, {"a1": ["low"], "a2": ["review_due", "low"]})
+    assert drafting.public_view()["flags"] == {"a1": ["low"], "a2": ["low", "review_due"]}
+    assert FLAG_REASONS == ("low", "review_due")
+
+
+def test_flags_of_unknown_agreements_and_unknown_reasons_are_dropped():
+    drafting = AgreementDrafting.create()
+    drafting.load_charter(
+        "",
+        CHARTER,
+        {
+            "a9": ["low"],
+            "a1": ["low", "stale", "low", 3, None],
+            "a2": ["stale"],
+            "a3": "low",
+            7: ["low"],
+        },
+    )
+    assert drafting.flags == {"a1": ["low"]}
+
+
+@pytest.mark.parametrize("flags", [None, [], "low", {"a1": None}, {"a1": []}], ids=repr)
+def test_no_or_malformed_flags_flag_nothing(flags):
+    drafting = AgreementDrafting.create()
+    drafting.load_charter("", CHARTER, flags)
+    assert drafting.public_view()["flags"] == {}
+
+
+def test_a_step_without_flags_shows_none():
+    assert make_drafting().public_view()["flags"] == {}
+    assert AgreementDrafting.create().public_view()["flags"] == {}
+
+
+def test_flags_are_loaded_once_with_the_charter():
+    drafting = AgreementDrafting.create()
+    drafting.load_charter("", CHARTER, {"a1": ["low"]})
+    drafting.load_charter("", CHARTER, {"a2": ["review_due"]})
+    assert drafting.flags == {"a1": ["low"]}
+
+
+def test_flags_survive_a_trip_through_json_and_a_state_without_them_has_none():
+    drafting = AgreementDrafting.create()
+    drafting.load_charter("", CHARTER, {"a2": ["low", "review_due"]})
+    restored = round_trip(drafting)
+    assert restored.public_view()["flags"] == {"a2": ["low", "review_due"]}
+    state = drafting.to_state()
+    del state["flags"]
+    assert AgreementDrafting.from_state(state).flags == {}
+
+
+def test_the_public_flags_are_a_copy():
+    drafting = AgreementDrafting.create()
+    drafting.load_charter("", CHARTER, {"a1": ["low"]})
+    drafting.public_view()["flags"]["a1"].append("review_due")
+    drafting.to_state()["flags"]["a1"].append("review_due")
+    assert drafting.flags == {"a1": ["low"]}
 
 
 def test_a_second_begin_and_a_late_join_change_nothing():
