@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone
 
 from retro.extensions import babel
 
@@ -26,8 +28,17 @@ def current_locale() -> str:
     return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
+def today_iso() -> str:
+    """Return today's date ("YYYY-MM-DD") where the team is (BABEL_DEFAULT_TIMEZONE).
+
+    One "today" for every page and step: what is overdue or due for review.
+    """
+    return datetime.now(get_timezone()).date().isoformat()
+
+
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel with our locale selector and expose the locale to templates."""
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["current_locale"] = current_locale
+    app.jinja_env.globals["today_iso"] = today_iso
     app.jinja_env.add_extension("jinja2.ext.i18n")

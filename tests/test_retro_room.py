@@ -306,3 +306,16 @@ def test_a_later_rooms_decision_is_not_undone_by_an_earlier_room_deciding_again(
     stored = {d.id: d for d in team_deeds(room.team)}
     assert (stored[timebox].status, stored[timebox].carried) == ("done", 1)
     assert stored[pairing].status == "dropped"
+
+
+def test_a_check_with_too_few_answers_does_not_hide_an_earlier_conclusive_one(
+    retro_room, act, make_member, make_connection
+):
+    room = retro_room[0]
+    low = {"a1": 1, "a2": 4, "a3": 5}
+    agreements_check(act, make_member, make_connection, room.team, [low, low, low])
+    agreements_check(act, make_member, make_connection, room.team, [{"a1": 5, "a2": 5, "a3": 5}])
+
+    drafting, kim, _ = rooms.create_room(room.team, "Kim", [{"kind": "agreements"}])
+    act(kim.id, "start")
+    assert step_view(kim.id)["flags"] == {"a1": ["low"], "a3": ["review_due"]}

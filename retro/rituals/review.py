@@ -281,6 +281,11 @@ class AgreementsCheck:
 
     # -- flags -------------------------------------------------------------
 
+    @property
+    def conclusive(self) -> bool:
+        """Tell whether the results are out: revealed, and answered by enough people."""
+        return self.revealed and len(self.tally.responders) >= MIN_AGGREGATE
+
     def flags(self) -> dict[str, list[str]]:
         """Return {agreement id: reasons} for the flagged agreements only.
 
@@ -357,7 +362,7 @@ class AgreementsCheck:
 
     def _low(self, agreement_id: str) -> bool:
         """Tell whether the revealed average for an agreement is below the threshold."""
-        if not self.revealed or len(self.tally.responders) < MIN_AGGREGATE:
+        if not self.conclusive:
             return False
         dist = self.tally.counts.get(agreement_id, [])
         total = sum(dist)

@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import current_app
@@ -23,6 +23,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from retro.extensions import db
+from retro.i18n import today_iso
 from retro.models import Connection, Member, ProcessedAction, Room, Step, Team
 from retro.models.base import digest, new_token, utcnow
 from retro.prompts import BY_ID
@@ -470,7 +471,7 @@ def _load(room: Room, ritual: Ritual, rituals: Sequence[Ritual]) -> None:
         return
     purpose, agreements = charter.current_purpose(room.team), charter.current_agreements(room.team)
     if isinstance(ritual, AgreementsCheck):
-        ritual.load_charter(purpose, agreements, today=date.today().isoformat())
+        ritual.load_charter(purpose, agreements, today=today_iso())
     elif isinstance(ritual, AgreementDrafting):
         ritual.load_charter(purpose, agreements, flags=agreement_flags(room, rituals, agreements))
     else:
@@ -482,17 +483,18 @@ def agreement_flags(
 ) -> dict[str, list[str]]:
     """Return the agreements to look at again: {id: ["low" and/or "review_due"]}.
 
-    "low" comes from the latest revealed agreements check, this room's own before the
-    team's earlier rooms'; "review_due" from each agreement's review date, as of today.
+    "low" comes from the latest conclusive agreements check (revealed, with enough
+    answers), this room's own before the team's earlier rooms'; "review_due" from each
+    agreement's review date, as of today.
     """
-    checks = [r for r in rituals if isinstance(r, AgreementsCheck) and r.revealed]
+    checks = [r for r in rituals if isinstance(r, AgreementsCheck) and r.conclusive]
     latest = checks[-1] if checks else _last_team_check(room)
     flags: dict[str, list[str]] = {}
     if latest is not None:
         for agreement_id, reasons in latest.flags().items():
             if "low" in reasons:
                 flags[agreement_id] = ["low"]
-    today = date.today().isoformat()
+    today = today_iso()
     for agreement in agreements:
         due = agreement.get("review_date")
         if due and due <= today:
@@ -501,7 +503,7 @@ def agreement_flags(
 
 
 def _last_team_check(room: Room) -> AgreementsCheck | None:
-    """Return the latest revealed agreements check of the team's earlier rooms, if any."""
+    """Return the latest conclusive agreements check of the team's earlier rooms, if any."""
     rows = db.session.execute(
         select(Step.state)
         .join(Room, Room.id == Step.room_id)
@@ -510,7 +512,7 @@ def _last_team_check(room: Room) -> AgreementsCheck | None:
     )
     for row in rows:
         check = AgreementsCheck.from_state(row.state)
-        if check.revealed:
+        if check.conclusive:
             return check
     return None
 

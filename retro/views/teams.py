@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
@@ -45,12 +43,6 @@ def show(key: str):
         presets=PRESETS,
         step_labels=STEP_LABELS,
     ), status
-
-
-@bp.app_template_global()
-def today_iso() -> str:
-    """Return today's date as "YYYY-MM-DD" (deeds due before it are overdue)."""
-    return date.today().isoformat()
 
 
 @bp.app_template_global()
