@@ -12,6 +12,37 @@ SCALE_LABELS = {
     "roti": _("Return on time invested"),
 }
 
+# One name for each retrospective format, built-in column and agreement flag: the room
+# (as TEXTS format_*, col_*, flag_*), its summary and its Markdown export use these.
+FORMAT_LABELS = {
+    "ssc": _("Start, stop, continue"),
+    "msg": _("Mad, sad, glad"),
+    "4ls": _("4Ls"),
+    "connection": _("Connection"),
+    "custom": _("Own columns"),
+}
+COLUMN_LABELS = {
+    "start": _("Start"),
+    "stop": _("Stop"),
+    "continue": _("Continue"),
+    "mad": _("Mad"),
+    "sad": _("Sad"),
+    "glad": _("Glad"),
+    "liked": _("Liked"),
+    "learned": _("Learned"),
+    "lacked": _("Lacked"),
+    "longed": _("Longed for"),
+    "purpose": _("Purpose"),
+    "agreements": _("Agreements"),
+    "anchors": _("Connection anchors"),
+    "deeds": _("Deeds"),
+    "leadership": _("Leadership"),
+}
+FLAG_LABELS = {
+    "low": _("kept poorly"),
+    "review_due": _("review date passed"),
+}
+
 TEXTS = {
     "connected": _("Connected"),
     "connecting": _("Connecting…"),
@@ -360,40 +391,20 @@ TEXTS = {
     "kind_retro": _("Retrospective"),
     "kind_deeds_review": _("Deeds review"),
     "kind_agreements_check": _("Agreements check"),
-    "format_ssc": _("Start, stop, continue"),
-    "format_msg": _("Mad, sad, glad"),
-    "format_4ls": _("4 Ls"),
-    "format_connection": _("Culture of connection"),
-    "format_custom": _("Own columns"),
-    "col_start": _("Start"),
     "col_start_hint": _("What should we begin doing?"),
-    "col_stop": _("Stop"),
     "col_stop_hint": _("What gets in our way and should end?"),
-    "col_continue": _("Continue"),
     "col_continue_hint": _("What works well and should stay?"),
-    "col_mad": _("Mad"),
     "col_mad_hint": _("What frustrated you?"),
-    "col_sad": _("Sad"),
     "col_sad_hint": _("What disappointed you?"),
-    "col_glad": _("Glad"),
     "col_glad_hint": _("What made you happy?"),
-    "col_liked": _("Liked"),
     "col_liked_hint": _("What did you enjoy?"),
-    "col_learned": _("Learned"),
     "col_learned_hint": _("What did you learn?"),
-    "col_lacked": _("Lacked"),
     "col_lacked_hint": _("What was missing?"),
-    "col_longed": _("Longed for"),
     "col_longed_hint": _("What do you wish we had?"),
-    "col_purpose": _("Purpose"),
     "col_purpose_hint": _("Do we still know what we are here for?"),
-    "col_agreements": _("Agreements"),
     "col_agreements_hint": _("Which agreements helped us, and which did we drift from?"),
-    "col_anchors": _("Connection anchors"),
     "col_anchors_hint": _("Which rituals brought us together? Which do we miss?"),
-    "col_deeds": _("Deeds"),
     "col_deeds_hint": _("Did we do what we said we would?"),
-    "col_leadership": _("Leadership"),
     "col_leadership_hint": _("How did we lead and support each other?"),
     "phase_discuss": _("Discuss"),
     "phase_deeds": _("Deeds"),
@@ -540,9 +551,10 @@ TEXTS = {
     "check_results": _("Team results (%(count)s answers)"),
     "check_distribution": _("Answers for “%(text)s”"),
     "check_flags_note": _("Flagged agreements come up again when the team drafts its agreements."),
-    "flag_low": _("kept poorly"),
-    "flag_review_due": _("review date passed"),
     "say_check_answered": _("Answers so far: %(count)s"),
+    **{f"format_{key}": label for key, label in FORMAT_LABELS.items()},
+    **{f"col_{key}": label for key, label in COLUMN_LABELS.items()},
+    **{f"flag_{key}": label for key, label in FLAG_LABELS.items()},
 }
 
 

@@ -254,6 +254,13 @@ class StartRoomForm(FlaskForm):
             return copy.deepcopy(PRESETS[self.preset.data].steps)
         return [spec for row in self.steps for spec in [row.form.spec()] if spec]
 
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+        """Validate; with a ready-made agenda chosen, the rows it replaces do not count."""
+        valid = super().validate(extra_validators)
+        if valid or self.preset.data not in PRESETS:
+            return valid
+        return not any(field.errors for name, field in self._fields.items() if name != "steps")
+
     def validate_steps(self, field: FieldList) -> None:
         """Require at least one step."""
         if not self.agenda():

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale, get_timezone
 
+from retro.client_text import COLUMN_LABELS, FLAG_LABELS, FORMAT_LABELS
 from retro.extensions import babel
 
 LANG_COOKIE = "retro_lang"
@@ -41,4 +42,10 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["current_locale"] = current_locale
     app.jinja_env.globals["today_iso"] = today_iso
+    # One name for each retrospective format, column and agreement flag (see client_text).
+    app.jinja_env.globals["retro_labels"] = {
+        "formats": FORMAT_LABELS,
+        "columns": COLUMN_LABELS,
+        "flags": FLAG_LABELS,
+    }
     app.jinja_env.add_extension("jinja2.ext.i18n")

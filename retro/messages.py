@@ -34,6 +34,7 @@ MESSAGES = {
     "card_vote_limit": _("You can put at most %(limit)s votes on one group."),
     "grouping_locked": _("Only the facilitator can move cards and title groups now."),
     "too_many_deeds": _("A retrospective holds at most %(limit)s deeds."),
+    "deed_reviewed": _("A deeds review has already decided about this deed, so it stays as it is."),
     "drop_reason_required": _("Say why this deed is dropped."),
     "no_agreements": _("The charter has no agreements to check."),
     "unknown_deed": _("That deed is not on the list."),

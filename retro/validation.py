@@ -88,13 +88,14 @@ def pulse_values(value: Any) -> dict[str, int]:
     return {ident(k): one_to_five(v) for k, v in value.items()}
 
 
-class Optional:
+class Omittable:
     """A field the payload may leave out; the command then gets no such argument."""
 
     def __init__(self, check: Check) -> None:
         self.check = check
 
     def __call__(self, value: Any) -> Any:
+        """Check the value when the payload has the field."""
         return self.check(value)
 
 
@@ -147,7 +148,7 @@ SCHEMAS: dict[str, dict[str, Check]] = {
     "open_voting": {
         "step": STEP,
         "votes": integer(1, 10),
-        "per_card": Optional(integer(1, 10)),
+        "per_card": Omittable(integer(1, 10)),
     },
     "vote": {"step": STEP, "group": ident},
     "unvote": {"step": STEP, "group": ident},
@@ -227,7 +228,7 @@ def validate(event: str, payload: Any) -> tuple[str, dict[str, Any]]:
     args: dict[str, Any] = {}
     for name, check in schema.items():
         if name not in payload:
-            if isinstance(check, Optional):
+            if isinstance(check, Omittable):
                 continue
             raise RitualError("invalid_field", field=name)
         try:

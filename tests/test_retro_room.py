@@ -319,3 +319,41 @@ def test_a_check_with_too_few_answers_does_not_hide_an_earlier_conclusive_one(
     drafting, kim, _ = rooms.create_room(room.team, "Kim", [{"kind": "agreements"}])
     act(kim.id, "start")
     assert step_view(kim.id)["flags"] == {"a1": ["low"], "a3": ["review_due"]}
+
+
+def test_a_reviewed_deed_can_no_longer_change_in_its_room(retro_room, act, stored_room):
+    room, fien, ann, bob = retro_room
+    run_retro(act, fien, ann, bob)
+    review, lea, _ = rooms.create_room(room.team, "Lea", [{"kind": "deeds_review"}])
+    act(lea.id, "start")
+    reviewed = step_view(lea.id)["deeds"][0]["id"]
+    act(lea.id, "decide_deed", step=0, deed=reviewed, decision="carry", reason="")
+    before = stored_room(room)
+
+    # The retrospective's room still runs, but the team's record of a reviewed deed stays.
+    for command, args in (
+        ("delete_deed", {"deed": "d1"}),
+        ("edit_deed", {"deed": "d1", "text": "Other", "owner": None, "due": "", "agreement": None}),
+    ):
+        with pytest.raises(RitualError) as refused:
+            act(fien.id, command, step=0, **args)
+        assert refused.value.code == "deed_reviewed"
+    assert stored_room(room) == before
+    assert [d.text for d in deeds.open_deeds(room.team)][0] == "Timebox every meeting"
+    # Deeds no review has seen yet still change freely.
+    act(fien.id, "delete_deed", step=0, deed="d2")
+    assert [d.text for d in deeds.open_deeds(room.team)] == ["Timebox every meeting"]
+
+
+def test_deciding_about_a_deed_its_room_deleted_meanwhile_is_refused(retro_room, act):
+    room, fien, ann, bob = retro_room
+    run_retro(act, fien, ann, bob)
+    review, lea, _ = rooms.create_room(room.team, "Lea", [{"kind": "deeds_review"}])
+    act(lea.id, "start")
+    vanished = step_view(lea.id)["deeds"][1]["id"]
+    act(fien.id, "delete_deed", step=0, deed="d2")
+
+    with pytest.raises(RitualError) as refused:
+        act(lea.id, "decide_deed", step=0, deed=vanished, decision="done", reason="")
+    assert refused.value.code == "unknown_deed"
+    assert step_view(lea.id)["deeds"][1]["decision"] is None

@@ -230,9 +230,9 @@ def test_a_custom_retro_shows_the_facilitators_column_titles(page):
     retro = new_retro(cards, format="custom", columns=["Wins", "Puzzles"])
     retro.reveal(FACILITATOR)
     html, text = page([retro.public_view()], NAMES)
-    assert "Format: Custom columns Columns: Wins · Puzzles" in text_of(html)
+    assert "Format: Own columns Columns: Wins · Puzzles" in text_of(html)
     assert "Cards Puzzles: Flaky CI (Ann)" in text_of(html)
-    assert "Format: Custom columns  \nColumns: Wins · Puzzles" in text
+    assert "Format: Own columns  \nColumns: Wins · Puzzles" in text
     assert "**Cards**\n\n- **–**\n  - Puzzles: Flaky CI (Ann)\n" in text
 
 
@@ -403,12 +403,12 @@ def test_an_agreements_check_shows_averages_distribution_and_flags_once_revealed
     assert "1. Agreements check" in visible
     assert "An average below 3 out of 5 flags an agreement. 3 people answered." in visible
     assert "How well we keep our agreements (3 answers)" in visible
-    assert "We start on time kept below the threshold review due 1 1 0 1 0 2.33" in visible
+    assert "We start on time kept poorly review date passed 1 1 0 1 0 2.33" in visible
     assert "We review within a day 0 0 0 2 1 4.33" in visible
     assert (
         "| Agreement | 1 | 2 | 3 | 4 | 5 | Average | Flags |\n"
         "|---|---|---|---|---|---|---|---|\n"
-        "| We start on time | 1 | 1 | 0 | 1 | 0 | 2.33 | kept below the threshold, review due |\n"
+        "| We start on time | 1 | 1 | 0 | 1 | 0 | 2.33 | kept poorly, review date passed |\n"
         "| We review within a day | 0 | 0 | 0 | 2 | 1 | 4.33 | – |\n"
     ) in text
 
@@ -421,9 +421,9 @@ def test_an_agreements_check_with_fewer_than_three_answers_shows_no_results(page
         assert "Fewer than 3 people answered, so no results are shown." in page_text
         assert "How well we keep" not in page_text
         assert "1.5" not in page_text and "4.5" not in page_text
-        assert "kept below the threshold" not in page_text
+        assert "kept poorly" not in page_text
         # The review date is known without any answer.
-        assert "review due" in page_text
+        assert "review date passed" in page_text
 
 
 def test_an_agreements_check_that_was_not_revealed_shows_no_results(page):
@@ -434,7 +434,7 @@ def test_an_agreements_check_that_was_not_revealed_shows_no_results(page):
         for page_text in (text_of(html), text):
             assert "The results were not revealed." in page_text
             assert "How well we keep" not in page_text
-            assert "kept below the threshold" not in page_text
+            assert "kept poorly" not in page_text
 
 
 def test_an_agreements_check_uses_only_the_public_results(page):

@@ -518,3 +518,19 @@ def test_a_facilitator_name_of_invisible_characters_is_refused_as_empty(client, 
     response = client.post(f"/t/{team.key}", data={**START_FORM, "facilitator_name": "\u200b"})
     assert response.status_code == 400
     assert team.rooms == []
+
+
+def test_a_ready_made_agenda_ignores_the_rows_it_replaces(client, make_team):
+    team = make_team()
+    broken_row = {
+        "steps-0-kind": "checkin",
+        "steps-0-prompt_id": "custom",
+        "steps-0-custom_prompt": "",
+    }
+    response = client.post(f"/t/{team.key}", data={**START_FORM, **broken_row, "preset": "health"})
+    assert response.status_code == 302
+    assert [step.kind for step in team.rooms[0].steps][:3] == [
+        "checkin",
+        "deeds_review",
+        "agreements_check",
+    ]

@@ -13,8 +13,6 @@ from retro.models.base import utcnow
 from retro.models.room import Room
 from retro.models.team import Team
 
-STATUSES = ("open", "done", "dropped")
-
 
 class Deed(db.Model):
     """An action item from a room's retrospective step, open until a deeds review closes it.

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from retro.extensions import db
 from retro.models import Deed, DeedDecision, Room, Team
 from retro.models.base import utcnow
+from retro.rituals import DeedsReview, Retrospective, RitualError
 
 
 def open_deeds(team: Team) -> list[Deed]:
@@ -24,17 +25,6 @@ def open_deeds(team: Team) -> list[Deed]:
             select(Deed)
             .where(Deed.team_id == team.id, Deed.status == "open")
             .order_by(Deed.created_at, Deed.id)
-        )
-    )
-
-
-def team_deeds(team: Team) -> list[Deed]:
-    """Return all of the team's deeds, open ones first, then the newest closed ones."""
-    return list(
-        db.session.scalars(
-            select(Deed)
-            .where(Deed.team_id == team.id)
-            .order_by((Deed.status != "open"), Deed.closed_at.desc(), Deed.created_at, Deed.id)
         )
     )
 
@@ -59,54 +49,93 @@ def review_items(room: Room) -> list[dict[str, Any]]:
     return items
 
 
-def sync(room: Room, position: int, ritual: Any, names: Mapping[int, str]) -> None:
-    """Write a retrospective's deeds, or a deeds review's decisions, to the team's rows.
+def sync(
+    room: Room,
+    position: int,
+    ritual: Retrospective | DeedsReview,
+    before: Mapping[str, Any] | None,
+    names: Mapping[int, str],
+) -> None:
+    """Write what changed in a retrospective's deeds, or a review's decisions, to the team.
 
-    Called inside the room's change, before its commit.
+    `before` is the step's stored state before this change. Called inside the room's
+    change, before its commit: a RitualError here refuses the whole change.
     """
+    old = type(ritual).from_state(before).public_view()["deeds"] if before else []
     view = ritual.public_view()
-    if view["kind"] == "retro":
-        _sync_retro(room, position, view, names)
+    if isinstance(ritual, Retrospective):
+        _sync_retro(room, position, old, view, names)
     else:
-        _sync_review(room, view, names)
+        _sync_review(room, old, view["deeds"], names)
+
+
+def _changed(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> tuple[list, list]:
+    """Return the items of `new` that are new or differ from `old`, and the ids `new` lacks."""
+    before = {item["id"]: item for item in old}
+    after = {item["id"] for item in new}
+    changed = [item for item in new if before.get(item["id"]) != item]
+    return changed, [item_id for item_id in before if item_id not in after]
+
+
+def _locked(statement: Select[Any]) -> Deed | None:
+    """Return the deed a statement selects, locked until the commit (PostgreSQL).
+
+    Two rooms may write the same deed at once: its origin room and a review. SQLite
+    has one writer at a time already.
+    """
+    return db.session.scalar(statement.with_for_update())
 
 
 def _sync_retro(
-    room: Room, position: int, view: Mapping[str, Any], names: Mapping[int, str]
+    room: Room,
+    position: int,
+    old: list[dict[str, Any]],
+    view: Mapping[str, Any],
+    names: Mapping[int, str],
 ) -> None:
-    """Insert, update or remove the rows of one retrospective step's deeds."""
-    prefix = f"{position}:"
-    rows = {
-        row.origin_key: row
-        for row in db.session.scalars(
-            select(Deed).where(Deed.room_id == room.id, Deed.origin_key.startswith(prefix))
-        )
-    }
+    """Insert, update or remove the rows of the deeds a retrospective step changed.
+
+    A deed a deeds review has decided about is the team's record: its room can no
+    longer change or remove it.
+    """
+    changed, removed = _changed(old, view["deeds"])
     agreements = {a["id"]: a["text"] for a in view.get("agreements", [])}
-    for item in view["deeds"]:
-        key = f"{prefix}{item['id']}"
-        row = rows.pop(key, None)
+    for deed_id in removed:
+        row = _locked(select(Deed).where(*_origin(room, position, deed_id)))
+        if row is not None:
+            if row.decisions:
+                raise RitualError("deed_reviewed")
+            db.session.delete(row)
+    for item in changed:
+        row = _locked(select(Deed).where(*_origin(room, position, item["id"])))
         if row is None:
-            row = Deed(team_id=room.team_id, room_id=room.id, origin_key=key)
+            row = Deed(team_id=room.team_id, room_id=room.id, origin_key=f"{position}:{item['id']}")
             db.session.add(row)
+        elif row.decisions:
+            raise RitualError("deed_reviewed")
         owner = item.get("owner")
         row.text = item["text"]
         row.owner_name = names.get(owner) if owner is not None else None
         row.due = item.get("due") or None
         row.agreement_id = item.get("agreement")
         row.agreement_text = agreements.get(item.get("agreement") or "")
-    for row in rows.values():
-        # A deed deleted in its room goes, unless a review already decided about it.
-        if not row.decisions:
-            db.session.delete(row)
 
 
-def _sync_review(room: Room, view: Mapping[str, Any], names: Mapping[int, str]) -> None:
-    """Record each decision of a deeds review and update the deeds it decided."""
-    for item in view["deeds"]:
-        deed = db.session.get(Deed, item["id"])
+def _origin(room: Room, position: int, deed_id: str) -> tuple[Any, Any]:
+    """Return the conditions that select the row of a room's deed."""
+    return Deed.room_id == room.id, Deed.origin_key == f"{position}:{deed_id}"
+
+
+def _sync_review(
+    room: Room, old: list[dict[str, Any]], new: list[dict[str, Any]], names: Mapping[int, str]
+) -> None:
+    """Record each decision the review changed, and settle the deeds it decided about."""
+    changed, _removed = _changed(old, new)
+    for item in changed:
+        deed = _locked(select(Deed).where(Deed.id == item["id"]))
         if deed is None or deed.team_id != room.team_id:
-            continue
+            # Its room deleted it since the review opened (or it was never the team's).
+            raise RitualError("unknown_deed")
         decided = next((d for d in deed.decisions if d.room_id == room.id), None)
         decision = item.get("decision")
         if decision in (None, "open"):
@@ -118,8 +147,6 @@ def _sync_review(room: Room, view: Mapping[str, Any], names: Mapping[int, str]) 
             if decided is None:
                 decided = DeedDecision(room_id=room.id)
                 deed.decisions.append(decided)
-            elif (decided.decision, decided.reason, decided.decided_by) == values:
-                continue  # unchanged: its time must stay, or it would outrank later rooms'
             decided.decision, decided.reason, decided.decided_by = values
             decided.decided_at = utcnow()
         _settle(deed)

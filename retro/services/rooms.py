@@ -732,7 +732,7 @@ def save(room: Room, flow: RoomFlow, rituals: Iterable[Ritual], online: set[int]
         if isinstance(ritual, Retrospective | DeedsReview):
             # The team's deeds follow the room's steps in the same transaction.
             names = names if names is not None else dict(_member_names(room.id))
-            deeds.sync(room, step.position, ritual, names)
+            deeds.sync(room, step.position, ritual, step.state, names)
         step.state = state
 
 

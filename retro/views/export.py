@@ -5,44 +5,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask_babel import format_datetime, gettext, lazy_gettext, ngettext
+from flask_babel import format_datetime, gettext, ngettext
 
 from retro.charter.export import not_applied_sentence
-from retro.client_text import SCALE_LABELS
+from retro.client_text import COLUMN_LABELS, FLAG_LABELS, FORMAT_LABELS, SCALE_LABELS
 from retro.prompts import prompt_text
 from retro.services import rooms
+from retro.trends import average_text
 
 # Inline syntax anywhere, block syntax only where a line starts.
 INLINE = re.compile(r"([\\`*_{}\[\]<>|~!])")
 BLOCK_MARK = re.compile(r"^(\s*)([#>+-])", re.MULTILINE)
 ORDERED = re.compile(r"^(\s*\d+)([.)])", re.MULTILINE)
-
-# The labels of the retrospective formats and of their built-in columns (as in
-# templates/_summary_retro.html); a custom column carries its own title.
-RETRO_FORMATS = {
-    "ssc": lazy_gettext("Start, stop, continue"),
-    "msg": lazy_gettext("Mad, sad, glad"),
-    "4ls": lazy_gettext("4Ls"),
-    "connection": lazy_gettext("Connection (the five building blocks)"),
-    "custom": lazy_gettext("Custom columns"),
-}
-RETRO_COLUMNS = {
-    "start": lazy_gettext("Start"),
-    "stop": lazy_gettext("Stop"),
-    "continue": lazy_gettext("Continue"),
-    "mad": lazy_gettext("Mad"),
-    "sad": lazy_gettext("Sad"),
-    "glad": lazy_gettext("Glad"),
-    "liked": lazy_gettext("Liked"),
-    "learned": lazy_gettext("Learned"),
-    "lacked": lazy_gettext("Lacked"),
-    "longed": lazy_gettext("Longed for"),
-    "purpose": lazy_gettext("Purpose"),
-    "agreements": lazy_gettext("Working agreements"),
-    "anchors": lazy_gettext("Connection anchors"),
-    "deeds": lazy_gettext("Deeds"),
-    "leadership": lazy_gettext("Leadership"),
-}
 
 
 def md_escape(text: str, quote: bool = False) -> str:
@@ -301,11 +275,11 @@ def _retro_lines(step: dict[str, Any], names: dict[int, str]) -> list[str]:
         return [gettext("This step was not reached."), ""]
     titles = {
         column["key"]: md_escape(column.get("title") or "")
-        or str(RETRO_COLUMNS.get(column["key"], column["key"]))
+        or str(COLUMN_LABELS.get(column["key"], column["key"]))
         for column in step.get("columns", [])
     }
     fmt = step.get("format", "")
-    header = gettext("Format: %(format)s", format=str(RETRO_FORMATS.get(fmt, fmt)))
+    header = gettext("Format: %(format)s", format=str(FORMAT_LABELS.get(fmt, fmt)))
     if step.get("anonymous"):
         header += " · " + gettext("Anonymous")
     columns = gettext("Columns: %(columns)s", columns=" · ".join(titles.values()))
@@ -428,7 +402,7 @@ def _cell(text: str) -> str:
 
 def _flag_labels(flags: list[str]) -> list[str]:
     """Return the labels of an agreement's flags."""
-    labels = {"low": gettext("kept below the threshold"), "review_due": gettext("review due")}
+    labels = {key: str(label) for key, label in FLAG_LABELS.items()}
     return [labels.get(flag, md_escape(flag)) for flag in flags]
 
 
@@ -462,7 +436,9 @@ def _agreements_check_lines(step: dict[str, Any]) -> list[str]:
         for agreement in agreements:
             data = results.get("scales", {}).get(agreement["id"])
             dist = ["–"] * 5 if data is None else [str(n) for n in data["distribution"]]
-            average = "–" if data is None or data["average"] is None else str(data["average"])
+            average = (
+                "–" if data is None or data["average"] is None else average_text(data["average"])
+            )
             flags = ", ".join(_flag_labels(agreement.get("flags", []))) or "–"
             cells = [_cell(agreement["text"]), *dist, average, flags]
             lines.append("| " + " | ".join(cells) + " |")
