@@ -507,3 +507,14 @@ def test_the_summary_page_and_export_of_a_room_show_the_new_steps(client, make_r
     assert "## 1. Deeds review\n\nThere were no open deeds to review.\n" in text
     assert "## 2. Agreements check\n\nThis step was not reached.\n" in text
     assert "## 3. Retrospective\n\nThis step was not reached.\n" in text
+
+
+def test_a_reviewed_deed_from_an_untitled_room_is_named_by_its_date(page):
+    review = DeedsReview.create()
+    review.begin(list(NAMES), Keep())
+    review.load_deeds(
+        [{"id": 7, "text": "Tidy the board", "room": "", "room_date": "2027-01-12", "carried": 1}]
+    )
+    html, text = page([review.public_view()], NAMES)
+    assert "From the room on Jan 12, 2027" in text_of(html)
+    assert "From the room on Jan 12, 2027" in text

@@ -31,7 +31,9 @@ THRESHOLD_MIN, THRESHOLD_MAX = 1, 5
 DEFAULT_THRESHOLD = 3
 
 # Optional text fields of a loaded deed: a string or None (also when missing).
-_OPTIONAL_DEED_TEXTS = ("owner", "due", "agreement_text")
+# "room" is the title of the deed's room ("" for none) and "room_date" its date, so that
+# every client can name an untitled room in its own language.
+_OPTIONAL_DEED_TEXTS = ("owner", "due", "agreement_text", "room_date")
 
 
 def _is_int(value: Any) -> bool:

@@ -41,7 +41,8 @@ def review_items(room: Room) -> list[dict[str, Any]]:
                 "text": deed.text,
                 "owner": deed.owner_name,
                 "due": deed.due,
-                "room": deed.room.title or deed.room.created_at.date().isoformat(),
+                "room": deed.room.title,
+                "room_date": deed.room.created_at.date().isoformat(),
                 "carried": deed.carried,
                 "agreement_text": deed.agreement_text,
             }

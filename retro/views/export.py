@@ -12,6 +12,7 @@ from retro.client_text import COLUMN_LABELS, FLAG_LABELS, FORMAT_LABELS, SCALE_L
 from retro.prompts import prompt_text
 from retro.services import rooms
 from retro.trends import average_text
+from retro.views.charter import isodate
 
 # Inline syntax anywhere, block syntax only where a line starts.
 INLINE = re.compile(r"([\\`*_{}\[\]<>|~!])")
@@ -385,6 +386,8 @@ def _deeds_review_lines(step: dict[str, Any]) -> list[str]:
         details = _deed_details(deed.get("owner"), deed.get("due"), deed.get("agreement_text"))
         if deed.get("room"):
             details += " · " + gettext("From “%(room)s”", room=md_escape(deed["room"]))
+        elif deed.get("room_date"):
+            details += " · " + gettext("From the room on %(date)s", date=isodate(deed["room_date"]))
         if deed.get("carried"):
             details += " · " + ngettext(
                 "carried over %(num)s time before",
