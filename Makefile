@@ -37,7 +37,7 @@ translations: $(MO)
 # Re-extract every translatable string and merge it into the catalogues.
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o retro/translations/messages.pot .
-	$(BIN)/pybabel update -i retro/translations/messages.pot -d retro/translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i retro/translations/messages.pot -d retro/translations --no-fuzzy-matching --ignore-obsolete
 
 run: install
 	RETRO_ENV=$${RETRO_ENV:-development} $(BIN)/flask db upgrade
