@@ -86,7 +86,7 @@ def _grid(low: int, high: int) -> Markup:
         for value in range(low, high + 1)
     )
     return Markup(
-        '<g class="trend-grid" stroke="currentColor" stroke-opacity="0.2" aria-hidden="true">{}</g>'
+        '<g class="chart-grid" stroke="currentColor" stroke-opacity="0.2" aria-hidden="true">{}</g>'
     ).format(lines)
 
 

@@ -389,6 +389,7 @@ TEXTS = {
     "open_charter": _("Open the charter"),
     # Retrospectives (retro.js), the deeds review and the agreements check (review.js).
     "kind_retro": _("Retrospective"),
+    "room_on_date": _("the room on %(date)s"),
     "kind_deeds_review": _("Deeds review"),
     "kind_agreements_check": _("Agreements check"),
     "col_start_hint": _("What should we begin doing?"),

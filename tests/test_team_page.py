@@ -89,7 +89,7 @@ def page(client, team) -> str:
 
 def deed_item(html: str, text: str) -> str:
     """Return the HTML of the deed list item holding `text`."""
-    for item in re.findall(r'<li class="deed[^"]*">.*?</li>', html, re.S):
+    for item in re.findall(r'<li class="deed-card[^"]*">.*?</li>', html, re.S):
         if text in item:
             return item
     raise AssertionError(f"no deed {text!r} on the page")
@@ -143,7 +143,7 @@ def test_open_deeds_show_owner_due_date_origin_and_agreement(client, team, add_r
 def test_a_deed_past_its_due_date_is_marked_overdue(client, team, add_room, add_deed):
     add_deed(add_room(), "Send the minutes", due="2000-01-31", carried=1)
     item = deed_item(page(client, team), "Send the minutes")
-    assert item.startswith('<li class="deed overdue">')
+    assert item.startswith('<li class="deed-card overdue">')
     assert '<span class="badge warn">overdue</span>' in item
     assert "carried over 1 time<" in item
 

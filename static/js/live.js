@@ -116,6 +116,12 @@ export function announce(text) {
   setTimeout(() => line.remove(), 8000);
 }
 
+/** The facilitator's own controls, marked as seen by them only. */
+export function facilitatorBox(T, ...children) {
+  return h("div", { class: "facilitator-only" },
+    h("p", { class: "facilitator-label", text: T.only_you_see }), ...children);
+}
+
 /** Show a ISO date (YYYY-MM-DD) in the page's language, or the string itself. */
 export function showDate(iso) {
   if (!iso) return "";
@@ -126,6 +132,16 @@ export function showDate(iso) {
       { year: "numeric", month: "long", day: "numeric" });
   } catch {
     return iso;
+  }
+}
+
+/** Show a number (an average) in the page's language, with at most two decimals. */
+export function showNumber(value) {
+  try {
+    return new Intl.NumberFormat(document.documentElement.lang || undefined,
+      { maximumFractionDigits: 2 }).format(value);
+  } catch {
+    return String(value);
   }
 }
 

@@ -2,16 +2,20 @@
 // statement live, ratify it by consent.
 //
 // Like the other steps, every slot is rebuilt only when the data it shows changes, and
-// each control has a stable data-focus key so that focus survives live updates.
-import { format, h, keyed } from "./dom.js";
+// each control has a stable data-focus key so that focus survives live updates. The card
+// board (my cards while writing, grouping, the dot vote) is board.js, shared with the
+// retrospective step.
+import {
+  addCardForm, cardBoard, cardIndex, closeVoting, compactCards, groupName, phaseSteps, rankBar,
+  revealCards, voteBoard, votesLeft, writersOf, writingStatus,
+} from "./board.js";
 import { renderBallot, resultView, roundsView, thresholdPicker } from "./consent.js";
-import { announce, clear, focusKey, keyedKeeping, short, slots, textField } from "./live.js";
+import { format, h, keyed } from "./dom.js";
+import { announce, clear, facilitatorBox, keyedKeeping, slots, textField } from "./live.js";
 
 const PHASES = ["write", "group", "vote", "draft", "consent", "ratified"];
 const EARLY = new Set(["write", "group", "vote"]);
 const COLUMNS = ["exists", "bring"];
-const CARD_LIMIT = 280;
-const TITLE_LIMIT = 80;
 const STATEMENT_LIMIT = 2000;
 const DRAFT_DELAY = 400;
 
@@ -20,6 +24,7 @@ const local = { index: null, editing: null, dragging: null };
 const draft = { timer: null, pending: null, sent: null, inflight: 0 };
 let last = null; // the arguments of the last render, to render again after a local change
 let seen = null; // the step as last rendered, to announce what changed
+const stepBoard = cardBoard({ local, rerender });
 
 /** Render the purpose-alignment step into the stage's parts. */
 export function renderPurpose(parts, ctx, view) {
@@ -31,8 +36,7 @@ export function renderPurpose(parts, ctx, view) {
   const own = view.mine || { cards: [], votes: {}, consent: null };
   // The private view comes with one's own commands only: the budget the facilitator set
   // when voting opened is worked out here from the public step.
-  const spent = Object.values(own.votes || {}).reduce((sum, n) => sum + n, 0);
-  const mine = { ...own, votes_left: Math.max(0, (step.votes_per_person || 0) - spent) };
+  const mine = { ...own, votes_left: votesLeft(step, own.votes) };
   const v = { ...view, mine, fac: ctx.isFacilitator() && !ctx.projector };
   last = { parts, ctx, view };
   if (seen && seen.index === index) announceChanges(ctx, seen.step, step);
@@ -49,7 +53,7 @@ export function renderPurpose(parts, ctx, view) {
     amending: ["phases", "status", "controls", "result", "statement", "ballot", "rounds", "board"],
     late: ["phases", "status", "controls", "statement", "ballot", "result", "rounds", "board"],
   }[layout]);
-  keyed(s.phases, step.phase, () => phaseSteps(ctx.T, step.phase));
+  keyed(s.phases, step.phase, () => phaseSteps(ctx.T, PHASES, step.phase));
   renderStatus(s.status, ctx, v);
   renderControls(s.controls, ctx, v);
   if (s.write) renderWrite(s.write, ctx, v);
@@ -61,14 +65,6 @@ export function renderPurpose(parts, ctx, view) {
 
 function rerender() {
   if (last) renderPurpose(last.parts, last.ctx, last.view);
-}
-
-/** Where the step is: write → group → vote → draft → consent → ratified. */
-function phaseSteps(T, phase) {
-  const at = PHASES.indexOf(phase);
-  return h("ol", { class: "phase-steps", "aria-label": T.purpose_phases }, PHASES.map((p, i) =>
-    h("li", { class: i === at ? "current" : i < at ? "done" : "", "aria-current": i === at ? "step" : false },
-      T[`phase_${p}`])));
 }
 
 function announceChanges(ctx, before, after) {
@@ -93,7 +89,7 @@ function renderStatus(el, ctx, v) {
   const { T } = ctx;
   const { step, mine } = v;
   const written = COLUMNS.reduce((n, c) => n + (step.written?.[c] || 0), 0);
-  const writers = step.anonymous ? [] : (step.writers || []).map((id) => ctx.name(id));
+  const writers = writersOf(ctx, step);
   const voting = step.phase === "vote" && !ctx.projector;
   keyed(el, JSON.stringify([step.phase, step.anonymous, written, writers, v.fac, ctx.projector,
     voting ? [mine.votes_left, step.voters] : step.voters]), () => {
@@ -101,9 +97,7 @@ function renderStatus(el, ctx, v) {
       h("span", { class: "tag", text: T.anonymous_step }), " ", T.anonymous_help) : null;
     if (step.phase === "write") {
       return [
-        h("p", { class: "callout" }, format(T.purpose_written, { count: written })),
-        writers.length ? h("ul", { class: "chips", "aria-label": T.purpose_writers },
-          writers.map((name) => h("li", { text: name }))) : null,
+        writingStatus(T, written, writers),
         h("p", { class: "hint", text: ctx.projector ? T.purpose_write_projector : T.purpose_write_hint }),
         anon,
       ];
@@ -132,14 +126,8 @@ function renderControls(el, ctx, v) {
   const { step, index } = v;
   keyed(el, JSON.stringify([v.fac, step.phase, step.votes_per_person]), () => {
     if (!v.fac) return null;
-    const box = (...children) => h("div", { class: "facilitator-only" },
-      h("p", { class: "facilitator-label", text: T.only_you_see }), ...children);
-    if (step.phase === "write") {
-      return box(h("p", { class: "hint", text: T.reveal_cards_hint }),
-        h("button", { type: "button", class: "button primary", "data-focus": "reveal-cards",
-          "data-focus-fallback": "stage-title",
-          onclick: () => ctx.send("reveal", { step: index }) }, T.reveal_cards));
-    }
+    const box = (...children) => facilitatorBox(T, ...children);
+    if (step.phase === "write") return box(revealCards(ctx, index, "stage-title"));
     if (step.phase === "group") {
       const select = h("select", { id: "dots-per-person", "data-focus": "dots-per-person" },
         Array.from({ length: 10 }, (_, i) => i + 1).map((n) => h("option", { value: n,
@@ -154,11 +142,7 @@ function renderControls(el, ctx, v) {
           T.open_voting)),
         h("p", { class: "hint", text: T.skip_voting_hint }));
     }
-    if (step.phase === "vote") {
-      return box(h("button", { type: "button", class: "button primary", "data-focus": "close-voting",
-        "data-focus-fallback": "statement",
-        onclick: () => ctx.send("close_voting", { step: index }) }, T.close_voting));
-    }
+    if (step.phase === "vote") return box(closeVoting(ctx, index, "statement"));
     return null;
   });
 }
@@ -183,94 +167,13 @@ function renderWrite(el, ctx, v) {
         : format(T.others_wrote, { count: others })),
     ]);
     if (ctx.projector) continue;
-    keyedKeeping(part.mine, JSON.stringify([own, local.editing]), () => (own.length
-      ? h("ul", { class: "pcards own", "aria-label": format(T.your_cards_in, { column: T[`column_${column}`] }) },
-        own.map((card) => (local.editing === card.id ? editCard(ctx, v, card) : ownCard(ctx, v, card))))
-      : null));
-    keyed(part.add, "add", () => addForm(ctx, v, column));
+    keyedKeeping(part.mine, JSON.stringify([own, local.editing]), () =>
+      stepBoard.ownCards(ctx, v, own, T[`column_${column}`]));
+    keyed(part.add, "add", () => addCardForm(ctx, v, column, { label: T[`add_card_${column}`],
+      placeholder: T[`placeholder_${column}`], describedBy: "add-card-hint",
+      after: column === "bring" ? h("p", { class: "hint small", id: "add-card-hint", text: T.add_card_hint })
+        : null }));
   }
-}
-
-function ownCard(ctx, v, card) {
-  const { T } = ctx;
-  return h("li", { class: "pcard own" },
-    h("p", { class: "pcard-text", id: `text-${card.id}`, text: card.text }),
-    h("div", { class: "card-actions" },
-      h("button", { type: "button", class: "link-button", "data-focus": `edit-${card.id}`,
-        "aria-describedby": `text-${card.id}`, onclick: () => {
-          local.editing = card.id;
-          rerender();
-          focusKey(`edit-text-${card.id}`);
-        } }, T.edit),
-      h("button", { type: "button", class: "link-button danger", "data-focus": `delete-${card.id}`,
-        "data-focus-fallback": `card-text-${card.column}`, "aria-describedby": `text-${card.id}`,
-        onclick: () => ctx.send("delete_card", { step: v.index, card: card.id }) }, T.delete)));
-}
-
-function editCard(ctx, v, card) {
-  const { T } = ctx;
-  const id = `edit-text-${card.id}`;
-  const area = textField("textarea", { id, rows: 3, maxlength: CARD_LIMIT, "data-focus": id }, card.text);
-  const done = () => {
-    local.editing = null;
-    rerender();
-    focusKey(`edit-${card.id}`);
-  };
-  area.addEventListener("keydown", (e) => {
-    if (e.key === "Escape") done();
-    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
-      e.preventDefault();
-      e.target.form.requestSubmit();
-    }
-  });
-  return h("li", { class: "pcard own editing" },
-    h("form", { onsubmit: async (e) => {
-      e.preventDefault();
-      const text = area.value.trim();
-      if (!text) return area.focus();
-      const ack = await ctx.send("edit_card", { step: v.index, card: card.id, text });
-      if (ack.ok) done();
-    } },
-    h("label", { for: id, text: T.edit_card }),
-    area,
-    h("div", { class: "button-row" },
-      h("button", { type: "submit", class: "button primary", "data-focus": `edit-save-${card.id}` }, T.save),
-      h("button", { type: "button", class: "button ghost", onclick: done }, T.cancel))));
-}
-
-function addForm(ctx, v, column) {
-  const { T } = ctx;
-  const id = `card-text-${column}`;
-  const area = textField("textarea", { id, rows: 2, maxlength: CARD_LIMIT, "data-focus": id,
-    placeholder: T[`placeholder_${column}`], "aria-describedby": "add-card-hint" });
-  let busy = false;
-  const submit = async () => {
-    const text = area.value.trim();
-    if (!text || busy) return;
-    busy = true;
-    const ack = await ctx.send("add_card", { step: v.index, column, text });
-    busy = false;
-    if (ack.ok) {
-      area.value = "";
-      area.focus();
-    }
-  };
-  // Cards are short: Enter adds one, Shift+Enter starts a new line.
-  area.addEventListener("keydown", (e) => {
-    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
-      e.preventDefault();
-      submit();
-    }
-  });
-  return h("form", { class: "add-card", onsubmit: (e) => {
-    e.preventDefault();
-    submit();
-  } },
-  h("label", { for: id, class: "visually-hidden", text: T[`add_card_${column}`] }),
-  area,
-  h("div", { class: "button-row" },
-    h("button", { type: "submit", class: "button", "data-focus": `card-add-${column}` }, T.add_card)),
-  column === "bring" ? h("p", { class: "hint small", id: "add-card-hint", text: T.add_card_hint }) : null);
 }
 
 // -- the board: groups (drag and drop, or "Move to…"), dots, results ------------------------
@@ -285,19 +188,10 @@ function renderBoard(el, ctx, v) {
   }
   if (step.phase === "vote") {
     return keyed(el, JSON.stringify(["vote", step.cards, step.groups, mine.votes, mine.votes_left,
-      ctx.projector]), () => voteBoard(ctx, v));
+      ctx.projector]), () => voteGroups(ctx, v));
   }
   return keyed(el, JSON.stringify(["results", step.phase, step.cards, step.groups, step.results]),
     () => resultsBoard(ctx, v));
-}
-
-function cardIndex(step) {
-  return new Map(step.cards.map((c) => [c.id, c]));
-}
-
-/** A group's name: its title, or else the text of its first card. */
-function groupName(group, cards) {
-  return group.title || cards.get(group.cards[0])?.text || "";
 }
 
 function cardMeta(ctx, step, card) {
@@ -308,154 +202,14 @@ function cardMeta(ctx, step, card) {
 }
 
 function groupBoard(ctx, v) {
-  const { T } = ctx;
-  const { step, index } = v;
-  const cards = cardIndex(step);
-  const groupOf = (cardId) => step.groups.find((g) => g.cards.includes(cardId));
-  const interactive = !ctx.projector;
-
-  const move = (cardId, target) => {
-    const from = groupOf(cardId);
-    if (!from || !cards.has(cardId)) return;
-    if (target === null ? from.cards.length === 1 : from.id === target) return;
-    ctx.send("group_card", { step: index, card: cardId, target });
-  };
-
-  // A group (or the "on its own" zone) takes a dragged card.
-  const dropTarget = (el, target) => {
-    const accepts = () => {
-      const from = local.dragging && groupOf(local.dragging);
-      return from && (target === null ? from.cards.length > 1 : from.id !== target);
-    };
-    el.addEventListener("dragover", (e) => {
-      if (!accepts()) return;
-      e.preventDefault();
-      e.dataTransfer.dropEffect = "move";
-      el.classList.add("drag-over");
-    });
-    el.addEventListener("dragleave", (e) => {
-      if (!el.contains(e.relatedTarget)) el.classList.remove("drag-over");
-    });
-    el.addEventListener("drop", (e) => {
-      e.preventDefault();
-      el.classList.remove("drag-over");
-      const cardId = local.dragging || e.dataTransfer.getData("text/plain");
-      local.dragging = null;
-      move(cardId, target);
-    });
-  };
-
-  const moveControl = (card) => {
-    const id = `move-${card.id}`;
-    const own = groupOf(card.id);
-    const select = h("select", { id, "data-focus": id, class: "move-select",
-      "aria-describedby": `text-${card.id}` },
-    step.groups.filter((g) => g.id !== own.id || g.cards.length > 1).map((g) => h("option", {
-      value: g.id, selected: g.id === own.id }, g.cards.length > 1
-      ? format(T.move_to_group, { title: short(groupName(g, cards), 40), count: g.cards.length })
-      : format(T.move_to_card, { text: short(groupName(g, cards), 40) }))),
-    h("option", { value: "", selected: own.cards.length === 1 }, T.move_alone));
-    return h("div", { class: "move" },
-      h("label", { for: id, text: T.move_to }),
-      select,
-      h("button", { type: "button", class: "button small", "data-focus": `move-go-${card.id}`,
-        "aria-describedby": `text-${card.id}`,
-        onclick: () => move(card.id, select.value || null) }, T.move));
-  };
-
-  const cardItem = (card) => h("li", {
-    class: "pcard", "data-card": card.id, draggable: interactive ? "true" : false,
-    ondragstart: interactive ? (e) => {
-      local.dragging = card.id;
-      e.dataTransfer.effectAllowed = "move";
-      e.dataTransfer.setData("text/plain", card.id);
-      e.currentTarget.classList.add("dragging");
-      e.stopPropagation();
-    } : null,
-    ondragend: interactive ? (e) => {
-      local.dragging = null;
-      e.currentTarget.classList.remove("dragging");
-      for (const over of document.querySelectorAll(".drag-over")) over.classList.remove("drag-over");
-    } : null,
-  },
-  h("p", { class: "pcard-text", id: `text-${card.id}`, text: card.text }),
-  cardMeta(ctx, step, card),
-  interactive ? moveControl(card) : null);
-
-  const groupItem = (group) => {
-    const stack = group.cards.length > 1;
-    const item = h("li", { class: stack ? "pgroup stack" : "pgroup", "data-group": group.id },
-      stack ? titleForm(ctx, v, group) : null,
-      h("ul", { class: "pcards", "aria-label": stack ? format(T.group_of, {
-        title: short(groupName(group, cards)), count: group.cards.length }) : T.card_alone },
-      group.cards.map((id) => cards.get(id)).filter(Boolean).map(cardItem)));
-    if (interactive) dropTarget(item, group.id);
-    return item;
-  };
-
-  const alone = interactive ? h("div", { class: "drop-zone", "data-drop": "alone" },
-    h("span", { text: T.drop_alone })) : null;
-  if (alone) dropTarget(alone, null);
-  return [
-    h("h3", { class: "visually-hidden", text: T.cards_heading }),
-    h("ul", { class: "pgroups" }, step.groups.map(groupItem)),
-    alone,
-  ];
+  const { step } = v;
+  return stepBoard.groupBoard(ctx, v, { canGroup: !ctx.projector, meta: (card) => cardMeta(ctx, step, card),
+    layout: (groupItem) => h("ul", { class: "pgroups" }, step.groups.map((group) => groupItem(group))) });
 }
 
-function titleForm(ctx, v, group) {
-  const { T } = ctx;
-  const id = `title-${group.id}`;
-  const input = h("input", { type: "text", id, "data-focus": id, value: group.title || "",
-    maxlength: TITLE_LIMIT, autocomplete: "off", placeholder: T.group_title_placeholder });
-  let sent = group.title || "";
-  const save = () => {
-    const title = input.value.trim();
-    if (title === sent) return;
-    sent = title;
-    ctx.send("title_group", { step: v.index, group: group.id, title });
-  };
-  input.addEventListener("change", save);
-  if (ctx.projector) return h("h4", { class: "group-title-text", text: group.title || T.untitled_group });
-  return h("form", { class: "group-title", onsubmit: (e) => {
-    e.preventDefault();
-    save();
-  } },
-  h("label", { for: id, text: T.group_title }),
-  h("div", { class: "copy-row" }, input,
-    h("button", { type: "submit", class: "button small", "data-focus": `title-save-${group.id}` },
-      T.save)));
-}
-
-function voteBoard(ctx, v) {
-  const { T } = ctx;
-  const { step, index, mine } = v;
-  const cards = cardIndex(step);
-  const votes = mine.votes || {};
-  return [
-    h("h3", { class: "visually-hidden", text: T.dot_voting }),
-    h("ul", { class: "pgroups voting" }, step.groups.map((group) => {
-      const name = groupName(group, cards);
-      const n = votes[group.id] || 0;
-      return h("li", { class: n ? "pgroup voted" : "pgroup", "data-group": group.id },
-        h("h4", { class: "group-name", id: `name-${group.id}`, text: name }),
-        group.cards.length > 1 || group.title ? h("ul", { class: "pcards compact" },
-          group.cards.map((id) => cards.get(id)).filter(Boolean).map((card) =>
-            h("li", { class: "pcard", text: card.text }))) : null,
-        ctx.projector ? null : h("div", { class: "dots" },
-          h("span", { class: "my-dots", "aria-hidden": "true", text: "●".repeat(n) }),
-          h("span", { class: "dot-count" }, format(T.your_dots, { count: n })),
-          h("span", { class: "dot-buttons" },
-            h("button", { type: "button", class: "button small", "data-focus": `dot-remove-${group.id}`,
-              "data-focus-fallback": `dot-add-${group.id}`, disabled: n === 0,
-              "aria-label": format(T.dot_remove, { title: short(name) }), title: T.dot_remove_short,
-              onclick: () => ctx.send("unvote", { step: index, group: group.id }) }, "−"),
-            h("button", { type: "button", class: "button small primary", "data-focus": `dot-add-${group.id}`,
-              "data-focus-fallback": `dot-remove-${group.id}`, disabled: mine.votes_left <= 0,
-              "aria-label": format(T.dot_add, { title: short(name) }), title: T.dot_add_short,
-              onclick: () => ctx.send("vote", { step: index, group: group.id }) }, "+"))));
-    })),
-  ];
+function voteGroups(ctx, v) {
+  return voteBoard(ctx, v, { word: "dot",
+    layout: (groupItem) => h("ul", { class: "pgroups voting" }, v.step.groups.map(groupItem)) });
 }
 
 function resultsBoard(ctx, v) {
@@ -465,9 +219,6 @@ function resultsBoard(ctx, v) {
   const groups = new Map(step.groups.map((g) => [g.id, g]));
   const results = step.results || [];
   const most = Math.max(1, ...results.map((r) => r.votes));
-  const cardList = (group) => (group.cards.length > 1 || group.title ? h("ul", { class: "pcards compact" },
-    group.cards.map((id) => cards.get(id)).filter(Boolean).map((card) =>
-      h("li", { class: "pcard", text: card.text }))) : null);
   const body = results.length
     ? h("ol", { class: "ranked" }, results.map((r) => {
       const group = groups.get(r.group);
@@ -477,12 +228,11 @@ function resultsBoard(ctx, v) {
           h("strong", { class: "group-name", text: groupName(group, cards) }),
           h("span", { class: "rank-votes",
             text: r.votes === 1 ? T.dot_one : format(T.dots_count, { count: r.votes }) })),
-        h("span", { class: "rank-bar", "aria-hidden": "true" },
-          h("span", { class: "bar", style: { width: `${(r.votes / most) * 100}%` } })),
-        cardList(group));
+        rankBar(r.votes, most),
+        compactCards(group, cards));
     }))
     : h("ul", { class: "ranked" }, step.groups.map((group) => h("li", {},
-      h("strong", { class: "group-name", text: groupName(group, cards) }), cardList(group))));
+      h("strong", { class: "group-name", text: groupName(group, cards) }), compactCards(group, cards))));
   return h("details", { class: "board-results", open: step.phase === "draft" },
     h("summary", { text: results.length ? T.dot_results : T.cards_heading }), body);
 }

@@ -3,17 +3,21 @@
 // deeds: what, who, by when, optionally for one of the charter's agreements.
 //
 // Like the other steps, every slot is rebuilt only when the data it shows changes, and
-// each control has a stable data-focus key so that focus survives live updates.
+// each control has a stable data-focus key so that focus survives live updates. The card
+// board (my cards while writing, grouping, the dot vote) is board.js, shared with the
+// purpose step.
+import {
+  addCardForm, cardBoard, cardIndex, closeVoting, compactCards, groupName, phaseSteps, rankBar,
+  revealCards, voteBoard, votesLeft, writersOf, writingStatus,
+} from "./board.js";
 import { format, h, keyed } from "./dom.js";
 import {
-  announce, clear, focusKey, keyedKeeping, keyedList, short, showDate, slots, textField,
+  announce, clear, facilitatorBox, focusKey, keyedKeeping, keyedList, short, showDate, slots, textField,
 } from "./live.js";
 
 const PHASES = ["write", "group", "vote", "discuss", "deeds"];
 const TALKING = new Set(["discuss", "deeds"]);
-const CARD_LIMIT = 280;
 const CARDS_PER_MEMBER = 20;
-const TITLE_LIMIT = 80;
 const DEED_LIMIT = 280;
 const MAX_DEEDS = 30;
 const MAX_VOTES = 10;
@@ -27,7 +31,8 @@ const SLOTS = ["phases", "status", "ready", "controls", "write", "current", "dee
 const local = { index: null, editing: null, dragging: null, editingDeed: null, timebox: 300 };
 let last = null; // the arguments of the last render, to render again after a local change
 let seen = null; // the step as last rendered, to announce what changed
-let ticking = null;
+let ticking = null; // the topic countdown's interval, while a countdown is shown
+const stepBoard = cardBoard({ local, rerender });
 // The topic countdown as last announced: "one minute left" and "time is up" come once.
 const countdown = { key: null, warned: false, up: false };
 
@@ -40,9 +45,8 @@ export function renderRetro(parts, ctx, view) {
   const own = { cards: [], votes: {}, ready: false, ready_phase: null, ...(view.mine || {}) };
   // The private view comes with one's own commands only: what others change (a new phase,
   // the vote budget) is worked out here from the public step.
-  const spent = Object.values(own.votes || {}).reduce((sum, n) => sum + n, 0);
-  const mine = { ...own, ready: own.ready && own.ready_phase === view.step.phase,
-    votes_left: Math.max(0, (view.step.votes_per_person || 0) - spent) };
+  const mine = { ...own, ready: own.ready && own.ready_phase === step.phase,
+    votes_left: votesLeft(step, own.votes) };
   const v = { ...view, mine, fac: ctx.isFacilitator() && !ctx.projector, board: boardIndex(step) };
   last = { parts, ctx, view };
   if (seen && seen.index === index) announceChanges(ctx, v, seen.step, step);
@@ -50,7 +54,7 @@ export function renderRetro(parts, ctx, view) {
 
   parts.answers.classList.add("charter-step", "retro-step");
   const s = slots(parts.answers, `retro:${index}`, SLOTS);
-  keyed(s.phases, step.phase, () => phaseSteps(ctx.T, step.phase));
+  keyed(s.phases, step.phase, () => phaseSteps(ctx.T, PHASES, step.phase));
   renderStatus(s.status, ctx, v);
   renderReady(s.ready, ctx, v);
   renderControls(s.controls, ctx, v);
@@ -58,8 +62,10 @@ export function renderRetro(parts, ctx, view) {
   renderCurrent(s.current, ctx, v);
   renderBoard(s.board, ctx, v);
   renderDeeds(s.deeds, ctx, v);
-  if (ticking === null) ticking = setInterval(tick, 1000);
+  // The countdown ticks only while one is shown: tick() stops the interval once it is gone
+  // (another topic without a timebox, phase or step), and a render that shows one starts it.
   tick();
+  if (ticking === null && countdownElement()) ticking = setInterval(tick, 1000);
 }
 
 function rerender() {
@@ -70,7 +76,7 @@ function rerender() {
 
 /** Cards and groups by id, and the column each group stands in (its first card's). */
 function boardIndex(step) {
-  const cards = new Map((step.cards || []).map((c) => [c.id, c]));
+  const cards = cardIndex(step);
   const groups = new Map((step.groups || []).map((g) => [g.id, g]));
   const keys = (step.columns || []).map((c) => c.key);
   const columnOf = (group) => {
@@ -88,11 +94,6 @@ function columnTitle(T, column) {
 /** A column's hint (built-in columns only). */
 function columnHint(T, column) {
   return column.title ? null : T[`col_${column.key}_hint`] || null;
-}
-
-/** A group's name: its title, or else the text of its first card. */
-function groupName(group, cards) {
-  return group?.title || cards.get(group?.cards[0])?.text || "";
 }
 
 function topicName(ctx, v, id) {
@@ -124,14 +125,6 @@ async function sendOnce(ctx, button, event, payload) {
     button.disabled = false;
     button.removeAttribute("aria-busy");
   }
-}
-
-/** Where the step is: write → group → vote → discuss → deeds. */
-function phaseSteps(T, phase) {
-  const at = PHASES.indexOf(phase);
-  return h("ol", { class: "phase-steps", "aria-label": T.purpose_phases }, PHASES.map((p, i) =>
-    h("li", { class: i === at ? "current" : i < at ? "done" : "", "aria-current": i === at ? "step" : false },
-      T[`phase_${p}`])));
 }
 
 function announceChanges(ctx, v, before, after) {
@@ -171,7 +164,7 @@ function renderStatus(el, ctx, v) {
   const { T } = ctx;
   const { step, mine } = v;
   const written = Object.values(step.written || {}).reduce((n, c) => n + c, 0);
-  const writers = step.anonymous ? [] : (step.writers || []).map((id) => ctx.name(id));
+  const writers = writersOf(ctx, step);
   const voting = step.phase === "vote" && !ctx.projector;
   const limit = perCard(step);
   keyed(el, JSON.stringify([step.phase, step.anonymous, written, writers, ctx.projector, v.fac,
@@ -190,9 +183,7 @@ function statusBody(ctx, v, { written, writers, voting, limit }) {
   const { step, mine } = v;
   if (step.phase === "write") {
     return [
-      h("p", { class: "callout" }, format(T.purpose_written, { count: written })),
-      writers.length ? h("ul", { class: "chips", "aria-label": T.purpose_writers },
-        writers.map((name) => h("li", { text: name }))) : null,
+      writingStatus(T, written, writers),
       h("p", { class: "hint", text: ctx.projector ? T.purpose_write_projector : T.retro_write_hint }),
       ctx.projector ? null : h("p", { class: "hint small", id: "retro-add-hint", text: T.add_card_hint }),
     ];
@@ -245,21 +236,12 @@ function renderControls(el, ctx, v) {
   keyed(el, JSON.stringify([v.fac, step.phase, step.votes_per_person, step.grouping_locked,
     step.current_topic, topics.map((t) => t.group), discussed]), () => {
     if (!v.fac) return null;
-    const box = (...children) => h("div", { class: "facilitator-only" },
-      h("p", { class: "facilitator-label", text: T.only_you_see }), ...children);
+    const box = (...children) => facilitatorBox(T, ...children);
     const button = (focus, attrs, label) => h("button", { type: "button", class: "button",
       "data-focus": focus, ...attrs }, label);
-    if (step.phase === "write") {
-      return box(h("p", { class: "hint", text: T.reveal_cards_hint }),
-        button("reveal-cards", { class: "button primary", "data-focus-fallback": "lock-grouping stage-title",
-          onclick: () => ctx.send("reveal", { step: index }) }, T.reveal_cards));
-    }
+    if (step.phase === "write") return box(revealCards(ctx, index, "lock-grouping stage-title"));
     if (step.phase === "group") return groupControls(ctx, v, box, button);
-    if (step.phase === "vote") {
-      return box(button("close-voting", { class: "button primary",
-        "data-focus-fallback": "next-topic topics-title stage-title",
-        onclick: () => ctx.send("close_voting", { step: index }) }, T.close_voting));
-    }
+    if (step.phase === "vote") return box(closeVoting(ctx, index, "next-topic topics-title stage-title"));
     // Discuss and deeds: the next topic, with a timebox; then the deeds.
     const select = h("select", { id: "topic-timebox", "data-focus": "topic-timebox",
       onchange: () => { local.timebox = Number(select.value); } },
@@ -355,96 +337,12 @@ function renderWrite(el, ctx, v) {
         : format(T.others_wrote_hidden, { count: others })),
     ]);
     if (ctx.projector) continue;
-    keyedKeeping(part.mine, JSON.stringify([own, local.editing]), () => (own.length
-      ? h("ul", { class: "pcards own", "aria-label": format(T.your_cards_in, { column: title }) },
-        own.map((card) => (local.editing === card.id ? editCard(ctx, v, card) : ownCard(ctx, v, card))))
-      : null));
+    keyedKeeping(part.mine, JSON.stringify([own, local.editing]), () => stepBoard.ownCards(ctx, v, own, title));
     keyedKeeping(part.add, JSON.stringify([title, full]), () => (full
       ? h("p", { class: "hint small", text: format(T.cards_full, { n: CARDS_PER_MEMBER }) })
-      : addForm(ctx, v, key, title)));
+      : addCardForm(ctx, v, key, { label: format(T.add_card_to, { column: title }),
+        placeholder: T.retro_placeholder, describedBy: "retro-add-hint", nameButton: true })));
   }
-}
-
-function ownCard(ctx, v, card) {
-  const { T } = ctx;
-  return h("li", { class: "pcard own" },
-    h("p", { class: "pcard-text", id: `text-${card.id}`, text: card.text }),
-    h("div", { class: "card-actions" },
-      h("button", { type: "button", class: "link-button", "data-focus": `edit-${card.id}`,
-        "aria-describedby": `text-${card.id}`, onclick: () => {
-          local.editing = card.id;
-          rerender();
-          focusKey(`edit-text-${card.id}`);
-        } }, T.edit),
-      h("button", { type: "button", class: "link-button danger", "data-focus": `delete-${card.id}`,
-        "data-focus-fallback": `card-text-${card.column}`, "aria-describedby": `text-${card.id}`,
-        onclick: () => ctx.send("delete_card", { step: v.index, card: card.id }) }, T.delete)));
-}
-
-function editCard(ctx, v, card) {
-  const { T } = ctx;
-  const id = `edit-text-${card.id}`;
-  const area = textField("textarea", { id, rows: 3, maxlength: CARD_LIMIT, "data-focus": id }, card.text);
-  const done = () => {
-    local.editing = null;
-    rerender();
-    focusKey(`edit-${card.id}`);
-  };
-  area.addEventListener("keydown", (e) => {
-    if (e.key === "Escape") done();
-    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
-      e.preventDefault();
-      e.target.form.requestSubmit();
-    }
-  });
-  return h("li", { class: "pcard own editing" },
-    h("form", { onsubmit: async (e) => {
-      e.preventDefault();
-      const text = area.value.trim();
-      if (!text) return area.focus();
-      const ack = await ctx.send("edit_card", { step: v.index, card: card.id, text });
-      if (ack.ok) done();
-    } },
-    h("label", { for: id, text: T.edit_card }),
-    area,
-    h("div", { class: "button-row" },
-      h("button", { type: "submit", class: "button primary", "data-focus": `edit-save-${card.id}` }, T.save),
-      h("button", { type: "button", class: "button ghost", onclick: done }, T.cancel))));
-}
-
-function addForm(ctx, v, column, title) {
-  const { T } = ctx;
-  const id = `card-text-${column}`;
-  const area = textField("textarea", { id, rows: 2, maxlength: CARD_LIMIT, "data-focus": id,
-    placeholder: T.retro_placeholder, "aria-describedby": "retro-add-hint" });
-  let busy = false;
-  const submit = async () => {
-    const text = area.value.trim();
-    if (!text || busy) return;
-    busy = true;
-    const ack = await ctx.send("add_card", { step: v.index, column, text });
-    busy = false;
-    if (ack.ok) {
-      area.value = "";
-      area.focus();
-    }
-  };
-  // Cards are short: Enter adds one, Shift+Enter starts a new line.
-  area.addEventListener("keydown", (e) => {
-    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
-      e.preventDefault();
-      submit();
-    }
-  });
-  return h("form", { class: "add-card", onsubmit: (e) => {
-    e.preventDefault();
-    submit();
-  } },
-  h("label", { for: id, class: "visually-hidden", text: format(T.add_card_to, { column: title }) }),
-  area,
-  h("div", { class: "button-row" },
-    h("button", { type: "submit", class: "button", "data-focus": `card-add-${column}`,
-      "aria-label": format(T.add_card_to, { column: title }) }, T.add_card)));
 }
 
 // -- the board: columns of groups (drag and drop, or "Move to…"), votes, topics -----------------
@@ -459,7 +357,7 @@ function renderBoard(el, ctx, v) {
   }
   if (step.phase === "vote") {
     return keyed(el, JSON.stringify(["vote", step.cards, step.groups, step.columns, mine.votes,
-      mine.votes_left, perCard(step), ctx.projector]), () => voteBoard(ctx, v));
+      mine.votes_left, perCard(step), ctx.projector]), () => voteGroups(ctx, v));
   }
   return keyed(el, JSON.stringify(["topics", step.cards, step.groups, step.topics, step.current_topic,
     step.discussed, step.phase, v.fac]), () => topicsBoard(ctx, v));
@@ -497,162 +395,15 @@ function cardMeta(ctx, v, card, columnKey) {
 
 function groupBoard(ctx, v, canGroup) {
   const { T } = ctx;
-  const { step, index, board } = v;
-  const { cards } = board;
-  const groupOf = (cardId) => step.groups.find((g) => g.cards.includes(cardId));
-
-  const move = (cardId, target) => {
-    const from = groupOf(cardId);
-    if (!from || !cards.has(cardId)) return;
-    if (target === null ? from.cards.length === 1 : from.id === target) return;
-    ctx.send("group_card", { step: index, card: cardId, target });
-  };
-
-  // A group (or the "on its own" zone) takes a dragged card.
-  const dropTarget = (el, target) => {
-    const accepts = () => {
-      const from = local.dragging && groupOf(local.dragging);
-      return from && (target === null ? from.cards.length > 1 : from.id !== target);
-    };
-    el.addEventListener("dragover", (e) => {
-      if (!accepts()) return;
-      e.preventDefault();
-      e.dataTransfer.dropEffect = "move";
-      el.classList.add("drag-over");
-    });
-    el.addEventListener("dragleave", (e) => {
-      if (!el.contains(e.relatedTarget)) el.classList.remove("drag-over");
-    });
-    el.addEventListener("drop", (e) => {
-      e.preventDefault();
-      e.stopPropagation();
-      el.classList.remove("drag-over");
-      const cardId = local.dragging || e.dataTransfer.getData("text/plain");
-      local.dragging = null;
-      move(cardId, target);
-    });
-  };
-
-  const moveControl = (card) => {
-    const id = `move-${card.id}`;
-    const own = groupOf(card.id);
-    const select = h("select", { id, "data-focus": id, class: "move-select",
-      "aria-describedby": `text-${card.id}` },
-    step.groups.filter((g) => g.id !== own.id || g.cards.length > 1).map((g) => h("option", {
-      value: g.id, selected: g.id === own.id }, g.cards.length > 1
-      ? format(T.move_to_group, { title: short(groupName(g, cards), 40), count: g.cards.length })
-      : format(T.move_to_card, { text: short(groupName(g, cards), 40) }))),
-    h("option", { value: "", selected: own.cards.length === 1 }, T.move_alone));
-    return h("div", { class: "move" },
-      h("label", { for: id, text: T.move_to }),
-      select,
-      h("button", { type: "button", class: "button small", "data-focus": `move-go-${card.id}`,
-        "aria-describedby": `text-${card.id}`,
-        onclick: () => move(card.id, select.value || null) }, T.move));
-  };
-
-  const cardItem = (card, columnKey) => h("li", {
-    class: "pcard", "data-card": card.id, draggable: canGroup ? "true" : false,
-    ondragstart: canGroup ? (e) => {
-      local.dragging = card.id;
-      e.dataTransfer.effectAllowed = "move";
-      e.dataTransfer.setData("text/plain", card.id);
-      e.currentTarget.classList.add("dragging");
-      e.stopPropagation();
-    } : null,
-    ondragend: canGroup ? (e) => {
-      local.dragging = null;
-      e.currentTarget.classList.remove("dragging");
-      for (const over of document.querySelectorAll(".drag-over")) over.classList.remove("drag-over");
-    } : null,
-  },
-  h("p", { class: "pcard-text", id: `text-${card.id}`, text: card.text }),
-  cardMeta(ctx, v, card, columnKey),
-  canGroup ? moveControl(card) : null);
-
-  const groupItem = (group, columnKey) => {
-    const stack = group.cards.length > 1;
-    const item = h("li", { class: stack ? "pgroup stack" : "pgroup", "data-group": group.id },
-      stack ? titleForm(ctx, v, group, canGroup) : null,
-      h("ul", { class: "pcards", "aria-label": stack ? format(T.group_of, {
-        title: short(groupName(group, cards)), count: group.cards.length }) : T.card_alone },
-      group.cards.map((id) => cards.get(id)).filter(Boolean).map((card) => cardItem(card, columnKey))));
-    if (canGroup) dropTarget(item, group.id);
-    return item;
-  };
-
-  const alone = canGroup ? h("div", { class: "drop-zone", "data-drop": "alone" },
-    h("span", { text: T.drop_alone })) : null;
-  if (alone) dropTarget(alone, null);
-  return [
-    h("h3", { class: "visually-hidden", text: T.cards_heading }),
-    step.groups.length ? columnBoard(ctx, v, groupItem, "grouping") : h("p", { class: "hint", text: T.no_cards }),
-    alone,
-  ];
+  const { step } = v;
+  return stepBoard.groupBoard(ctx, v, { canGroup, meta: (card, columnKey) => cardMeta(ctx, v, card, columnKey),
+    layout: (groupItem) => (step.groups.length ? columnBoard(ctx, v, groupItem, "grouping")
+      : h("p", { class: "hint", text: T.no_cards })) });
 }
 
-function titleForm(ctx, v, group, canGroup) {
-  const { T } = ctx;
-  if (!canGroup) return h("h4", { class: "group-title-text", text: group.title || T.untitled_group });
-  const id = `title-${group.id}`;
-  const input = h("input", { type: "text", id, "data-focus": id, value: group.title || "",
-    maxlength: TITLE_LIMIT, autocomplete: "off", placeholder: T.group_title_placeholder });
-  let sent = group.title || "";
-  const save = () => {
-    const title = input.value.trim();
-    if (title === sent) return;
-    sent = title;
-    ctx.send("title_group", { step: v.index, group: group.id, title });
-  };
-  input.addEventListener("change", save);
-  return h("form", { class: "group-title", onsubmit: (e) => {
-    e.preventDefault();
-    save();
-  } },
-  h("label", { for: id, text: T.group_title }),
-  h("div", { class: "copy-row" }, input,
-    h("button", { type: "submit", class: "button small", "data-focus": `title-save-${group.id}` },
-      T.save)));
-}
-
-function compactCards(group, cards) {
-  return group.cards.length > 1 || group.title ? h("ul", { class: "pcards compact" },
-    group.cards.map((id) => cards.get(id)).filter(Boolean).map((card) =>
-      h("li", { class: "pcard", text: card.text }))) : null;
-}
-
-function voteBoard(ctx, v) {
-  const { T } = ctx;
-  const { step, index, mine, board } = v;
-  const { cards } = board;
-  const votes = mine.votes || {};
-  const limit = perCard(step);
-  const groupItem = (group) => {
-    const name = groupName(group, cards);
-    const n = votes[group.id] || 0;
-    const full = n >= limit;
-    return h("li", { class: n ? "pgroup voted" : "pgroup", "data-group": group.id },
-      h("h4", { class: "group-name", id: `name-${group.id}`, text: name }),
-      compactCards(group, cards),
-      ctx.projector ? null : h("div", { class: "dots" },
-        h("span", { class: "my-dots", "aria-hidden": "true", text: "●".repeat(n) }),
-        h("span", { class: "dot-count" }, format(T.your_votes, { count: n }),
-          full && mine.votes_left > 0 ? h("span", { class: "vote-full", text: ` · ${T.vote_limit_reached}` })
-            : null),
-        h("span", { class: "dot-buttons" },
-          h("button", { type: "button", class: "button small", "data-focus": `vote-remove-${group.id}`,
-            "data-focus-fallback": `vote-add-${group.id}`, disabled: n === 0,
-            "aria-label": format(T.vote_remove, { title: short(name) }), title: T.vote_remove_short,
-            onclick: () => ctx.send("unvote", { step: index, group: group.id }) }, "−"),
-          h("button", { type: "button", class: "button small primary", "data-focus": `vote-add-${group.id}`,
-            "data-focus-fallback": `vote-remove-${group.id}`, disabled: mine.votes_left <= 0 || full,
-            "aria-label": format(T.vote_add, { title: short(name) }), title: T.vote_add_short,
-            onclick: () => ctx.send("vote", { step: index, group: group.id }) }, "+"))));
-  };
-  return [
-    h("h3", { class: "visually-hidden", text: T.dot_voting }),
-    columnBoard(ctx, v, groupItem, "voting"),
-  ];
+function voteGroups(ctx, v) {
+  return voteBoard(ctx, v, { word: "vote", limit: perCard(v.step),
+    layout: (groupItem) => columnBoard(ctx, v, groupItem, "voting") });
 }
 
 /** The topics in the order of votes (or of the groups, when the vote was skipped). */
@@ -677,8 +428,7 @@ function topicsBoard(ctx, v) {
       h("div", { class: "rank-head" },
         h("strong", { class: "group-name", id: `topic-name-${t.group}`, text: topicName(ctx, v, t.group) }),
         showVotes ? h("span", { class: "rank-votes", text: votesText(T, t.votes) }) : null),
-      showVotes ? h("span", { class: "rank-bar", "aria-hidden": "true" },
-        h("span", { class: "bar", style: { width: `${(t.votes / most) * 100}%` } })) : null,
+      showVotes ? rankBar(t.votes, most) : null,
       current || done ? h("p", { class: "topic-state" },
         h("span", { class: current ? "tag live" : "tag done", text: current ? T.topic_now : T.topic_discussed }))
         : null,
@@ -729,11 +479,17 @@ function renderCurrent(el, ctx, v) {
   });
 }
 
+function countdownElement() {
+  return document.querySelector("#room .topic-countdown");
+}
+
 /** Count the topic's timebox down, from the server's deadline on the server's clock. */
 function tick() {
-  const el = document.querySelector("#room .topic-countdown");
+  const el = countdownElement();
   if (!el || !last) {
     countdown.key = null;
+    clearInterval(ticking);
+    ticking = null;
     return;
   }
   const { T } = last.ctx;

@@ -5,7 +5,9 @@
 // Like the other steps, every part is rebuilt only when the data it shows changes, and
 // each control has a stable data-focus key so that focus survives live updates.
 import { format, h, keyed } from "./dom.js";
-import { announce, clear, focusKey, keyedList, short, showDate, slots, textField } from "./live.js";
+import {
+  announce, clear, facilitatorBox, focusKey, keyedList, short, showDate, showNumber, slots, textField,
+} from "./live.js";
 
 const REASON_LIMIT = 280;
 // Results show from this many answers on (MIN_AGGREGATE on the server).
@@ -18,9 +20,17 @@ let lastReview = null;
 let seenReview = null;
 let seenCheck = null;
 
-/** Today as "YYYY-MM-DD" on this device, to tell which deeds are overdue. */
-function today() {
-  const d = new Date();
+/**
+ * Today as "YYYY-MM-DD" on this device's calendar and the server's clock, to tell which
+ * deeds are overdue.
+ *
+ * The team page marks overdue deeds from the server's one team "today" (retro/i18n.py
+ * today_iso, in the team's time zone). The deeds-review step does not carry that date, so
+ * the device's day stands in: the same day wherever the device is in the team's time zone,
+ * and at most a day apart elsewhere, around midnight.
+ */
+function today(ctx) {
+  const d = new Date(Date.now() + (ctx.clockOffset || 0));
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 }
 
@@ -34,6 +44,7 @@ export function renderDeedsReview(parts, ctx, view) {
   if (seenReview && seenReview.index === index) announceDecisions(ctx, seenReview.step, step);
   seenReview = { index, step };
   const deeds = step.deeds || [];
+  const day = today(ctx);
 
   parts.answers.classList.add("charter-step", "review-step");
   const s = slots(parts.answers, `deeds-review:${index}`, ["status", "list"]);
@@ -47,8 +58,8 @@ export function renderDeedsReview(parts, ctx, view) {
   keyedList(s.list.firstElementChild, deeds.map((deed) => ({
     id: String(deed.id),
     key: JSON.stringify([deed, deed.by === null ? null : ctx.name(deed.by), local.dropping === deed.id,
-      ctx.projector]),
-    build: () => reviewItem(ctx, view, deed),
+      ctx.projector, day]),
+    build: () => reviewItem(ctx, view, deed, day),
   })));
 }
 
@@ -66,11 +77,11 @@ function announceDecisions(ctx, before, after) {
   }
 }
 
-function reviewItem(ctx, view, deed) {
+function reviewItem(ctx, view, deed, day) {
   const { T } = ctx;
   const { index } = view;
   const id = deed.id;
-  const overdue = !deed.decision && deed.due && deed.due < today();
+  const overdue = !deed.decision && deed.due && deed.due < day;
   const decide = (decision, reason = "") => ctx.send("decide_deed", { step: index, deed: id, decision, reason });
   const button = (decision, label, attrs = {}) => h("button", { type: "button", class: "button small",
     "data-focus": `review-${decision}-${id}`, "data-focus-fallback": `review-undo-${id}`,
@@ -87,8 +98,9 @@ function reviewItem(ctx, view, deed) {
     actions = h("div", { class: "card-actions decision-buttons" },
       button("done", T.decide_done, { class: "button small primary" }),
       button("carry", T.decide_carry),
+      // Not a disclosure (no aria-expanded): the form that asks why takes the button's place.
       h("button", { type: "button", class: "button small ghost", "data-focus": `review-drop-${id}`,
-        "aria-describedby": `review-deed-${id}`, "aria-expanded": "false", onclick: () => {
+        "aria-describedby": `review-deed-${id}`, onclick: () => {
           local.dropping = id;
           rerenderReview();
           focusKey(`review-reason-${id}`);
@@ -106,8 +118,9 @@ function reviewItem(ctx, view, deed) {
       deed.due ? h("li", {}, h("span", { class: "meta-label", text: T.deed_due_label }), " ",
         h("strong", { text: showDate(deed.due) }),
         overdue ? [" ", h("span", { class: "badge overdue", text: T.overdue })] : null) : null,
-      deed.room ? h("li", {}, h("span", { class: "meta-label", text: T.deed_from_label }), " ",
-        h("span", { text: deed.room })) : null,
+      deed.room || deed.room_date ? h("li", {}, h("span", { class: "meta-label", text: T.deed_from_label }),
+        " ", h("span", { text: deed.room || format(T.room_on_date, { date: showDate(deed.room_date) }) }))
+        : null,
       deed.carried ? h("li", { class: "deed-carried" }, deed.carried === 1 ? T.carried_once
         : format(T.carried_times, { n: deed.carried })) : null,
       deed.agreement_text ? h("li", {}, h("span", { class: "meta-label", text: T.deed_agreement_label }), " ",
@@ -165,10 +178,7 @@ export function renderAgreementsCheck(parts, ctx, view) {
   const fac = ctx.isFacilitator() && !ctx.projector;
   const agreements = step.agreements || [];
   const results = step.results || { ready: false };
-  // The facilitator waits for answers before the reveal: hear them come in (a count only).
-  if (fac && seenCheck && seenCheck.index === index && step.answered > seenCheck.step.answered) {
-    announce(format(T.say_check_answered, { count: step.answered }));
-  }
+  if (seenCheck && seenCheck.index === index) announceCheck(ctx, fac, seenCheck.step, step);
   seenCheck = { index, step };
 
   parts.answers.classList.add("charter-step", "check-step");
@@ -182,8 +192,7 @@ export function renderAgreementsCheck(parts, ctx, view) {
 
   const enough = (step.answered ?? 0) >= MIN_ANSWERS;
   keyed(s.controls, JSON.stringify([fac, step.revealed, enough, agreements.length]), () =>
-    (fac && !step.revealed && agreements.length ? h("div", { class: "facilitator-only" },
-      h("p", { class: "facilitator-label", text: T.only_you_see }),
+    (fac && !step.revealed && agreements.length ? facilitatorBox(T,
       h("button", { type: "button", class: "button primary", "data-focus": "check-reveal",
         "data-focus-fallback": "check-results-title stage-title", disabled: !enough,
         "aria-describedby": "check-reveal-hint",
@@ -206,6 +215,19 @@ export function renderAgreementsCheck(parts, ctx, view) {
   else {
     keyed(s.list, JSON.stringify([agreements, results, step.revealed]), () => resultsList(ctx, step,
       agreements, results));
+  }
+}
+
+function announceCheck(ctx, fac, before, after) {
+  const { T } = ctx;
+  // The facilitator waits for answers before the reveal: hear them come in (a count only).
+  if (fac && after.answered > before.answered) {
+    announce(format(T.say_check_answered, { count: after.answered }));
+  }
+  // The reveal closes the check for everyone: say what is shown now.
+  if (after.revealed && !before.revealed) {
+    const results = after.results || {};
+    announce(results.ready ? format(T.check_results, { count: results.count }) : T.scales_too_few);
   }
 }
 
@@ -257,7 +279,7 @@ function resultsList(ctx, step, agreements, results) {
         h("div", { class: "agreement-head" },
           h("p", { class: "agreement-text", text: a.text }),
           data && data.average !== null ? h("span", { class: "check-average",
-            text: format(T.average, { value: data.average }) }) : null),
+            text: format(T.average, { value: showNumber(data.average) }) }) : null),
         flags.length || a.review_date ? h("p", { class: "check-flags" },
           flags.map((f) => [h("span", { class: `badge flag ${f}`, text: T[`flag_${f}`] }), " "]),
           a.review_date ? h("span", { class: "hint small", text: format(T.review_by, {

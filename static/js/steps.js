@@ -9,6 +9,7 @@ import { renderCharterDraft } from "./charter-draft.js";
 import { fill, format, h, keyed } from "./dom.js";
 import { renderPurpose } from "./purpose.js";
 import { renderRetro } from "./retro.js";
+import { showNumber } from "./live.js";
 import { renderAgreementsCheck, renderDeedsReview } from "./review.js";
 
 /** Render the stage for the current state. */
@@ -265,7 +266,7 @@ function renderScales(parts, ctx, view) {
       const most = Math.max(1, ...data.distribution);
       return h("figure", { class: "histogram" },
         h("figcaption", {}, h("strong", { text: T[`scale_${scale}`] }), " ",
-          data.average !== null ? format(T.average, { value: data.average }) : ""),
+          data.average !== null ? format(T.average, { value: showNumber(data.average) }) : ""),
         h("table", { class: "bars" },
           h("tbody", {}, data.distribution.map((count, i) => h("tr", {},
             h("th", { scope: "row", text: i + 1 }),

@@ -153,6 +153,11 @@ def test_a_retrospective_makes_deeds_the_next_room_reviews(live_server, open_pag
     fien.once("dialog", lambda dialog: dialog.accept())
     button(fien, "End the room").click()
     expect(ann.locator("#stage-title")).to_have_text("This room has ended")
+    ann.get_by_role("link", name="Open the summary").click()
+    ann.wait_for_url(url_matching(r"/summary$"))
+    expect(ann.locator("main")).to_contain_text("Pair on every bug older than a week")
+    expect(ann.locator("main")).to_contain_text("Pairing")
+    screenshot(ann, "retro-summary-member-phone")
 
     # The next room of the team reviews the deeds: one done, one dropped with a reason.
     fien.goto(team_page)
@@ -163,6 +168,7 @@ def test_a_retrospective_makes_deeds_the_next_room_reviews(live_server, open_pag
     button(fien, "Start the room").first.click()
     deeds = tom.locator("li.review-deed")
     expect(deeds).to_have_count(2)
+    expect(deeds.first).to_contain_text("the room on")
     done = deeds.filter(has_text="Pair on every bug")
     dropped = deeds.filter(has_text="Send an agenda")
     done.locator("[data-focus^=review-done-]").click()
