@@ -12,14 +12,14 @@ from __future__ import annotations
 import inspect
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, cast, overload
 
 from flask import current_app
-from sqlalchemy import Delete, delete, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import Boolean, Delete, bindparam, delete, insert, select, type_coerce, update
+from sqlalchemy.engine import CursorResult, Row
 from sqlalchemy.exc import IntegrityError
 
 from retro.extensions import db
@@ -57,6 +57,8 @@ Ritual = (
     | AgreementsCheck
 )
 CharterStep = PurposeAlignment | AgreementDrafting
+# A room's members in joining order, as rows of (id, display_name, online).
+Roster = Sequence[Any]
 
 
 @dataclass
@@ -200,19 +202,23 @@ def connect(member_id: int, sid: str, server_id: str, viewer: bool = False) -> O
     online and puts nobody in a talking-stick order.
     """
 
-    def change(room: Room, flow: RoomFlow, rituals: list[Ritual]) -> None:
-        db.session.add(
-            Connection(
-                sid=sid, room_id=room.id, member_id=member_id, server_id=server_id, viewer=viewer
-            )
+    def change(room: LiveRoom, flow: RoomFlow, rituals: Steps) -> None:
+        _run(
+            _ADD_CONNECTION,
+            {
+                "sid": sid,
+                "room_id": room.id,
+                "member_id": member_id,
+                "server_id": server_id,
+                "viewer": viewer,
+            },
         )
         if flow.status == "running" and not viewer:
             current = rituals[flow.step_index]
             if current.started:
                 current.join(member_id)
 
-    room_id = db.session.get_one(Member, member_id).room_id
-    return _change(room_id, member_id, change)
+    return _change(None, member_id, change)
 
 
 def disconnect(sid: str) -> Outcome | None:
@@ -222,7 +228,7 @@ def disconnect(sid: str) -> Outcome | None:
         return None
     room_id = conn.room_id
 
-    def change(room: Room, flow: RoomFlow, rituals: list[Ritual]) -> None:
+    def change(room: LiveRoom, flow: RoomFlow, rituals: Steps) -> None:
         # Another process's expiry (or this one's upkeep) may have dropped it meanwhile.
         if not _deleted(delete(Connection).where(Connection.sid == sid)):
             raise _Unchanged
@@ -280,7 +286,7 @@ def forget_connections(sids: Sequence[str], stale_before: datetime | None = None
     for room_id in sorted({row.room_id for row in rows}):
         gone = [row.sid for row in rows if row.room_id == room_id]
 
-        def change(room: Room, flow: RoomFlow, rituals: list[Ritual], gone=gone) -> None:
+        def change(room: LiveRoom, flow: RoomFlow, rituals: Steps, gone=gone) -> None:
             statement = delete(Connection).where(Connection.sid.in_(gone))
             if stale_before is not None:
                 statement = statement.where(Connection.seen_at < stale_before)
@@ -299,15 +305,20 @@ def _deleted(statement: Delete) -> int:
     return cast(CursorResult[Any], db.session.execute(statement)).rowcount
 
 
-def online_member_ids(room_id: int) -> set[int]:
-    """Return the ids of members with at least one live participant socket."""
-    return set(
-        db.session.scalars(
-            select(Connection.member_id).where(
-                Connection.room_id == room_id, Connection.viewer.is_(False)
-            )
-        )
-    )
+def socket_member(sid: str) -> tuple[int, bool] | None:
+    """Return (member id, viewer) of the open socket `sid` as recorded at connect, if any."""
+    row = _run(_SOCKET_MEMBER, {"sid": sid}).first()
+    return (row.member_id, row.viewer) if row is not None else None
+
+
+def _roster(room_id: int) -> Roster:
+    """Return the room's members in joining order: (id, display_name, online).
+
+    A member is online with at least one participant socket. Plain rows from one
+    query, not Member objects: building fifty ORM objects for every change of a full
+    room was the largest single cost `make bench` profiled.
+    """
+    return _run(_ROSTER, {"room_id": room_id}).all()
 
 
 def claim_grace() -> float:
@@ -374,12 +385,15 @@ def execute(member_id: int, command: str, args: Mapping[str, Any], action_id: st
     """Apply one member's command to their room, once per action id."""
     if command not in COMMANDS:
         raise RitualError("unknown_event")
-    room_id = db.session.get_one(Member, member_id).room_id
 
-    def change(room: Room, flow: RoomFlow, rituals: list[Ritual]) -> None:
-        applied = _applied_seq(member_id, action_id)
-        if applied is not None:
-            raise _Duplicate(applied)
+    def change(room: LiveRoom, flow: RoomFlow, rituals: Steps) -> None:
+        # Recorded first, with the seq this change takes: an action applied before is
+        # refused here by the unique constraint on (member, action id), before anything
+        # else is read or changed (see the IntegrityError below).
+        _run(
+            _RECORD_ACTION,
+            {"room_id": room.id, "member_id": member_id, "action_id": action_id, "seq": room.seq},
+        )
         if flow.status == "ended" and command != "publish":
             # Read-only from here on, whoever asks and whatever the command; only the
             # charter draft the room ratified may still be published, so none is lost.
@@ -390,16 +404,14 @@ def execute(member_id: int, command: str, args: Mapping[str, Any], action_id: st
         else:
             flow.require_step(args["step"])
             _step_command(room, rituals[flow.step_index], actor, command, args)
-        db.session.add(
-            ProcessedAction(room_id=room.id, member_id=member_id, action_id=action_id, seq=room.seq)
-        )
 
     try:
-        return _change(room_id, member_id, change)
-    except _Duplicate as done:
-        return _duplicate(member_id, done.seq)
+        return _change(None, member_id, change)
     except IntegrityError:
-        # Two retries of one action raced and the first one won; anything else is a bug.
+        # The action was applied before (a retry), or a retry of it raced this one and
+        # won: either way the whole change was rolled back (on PostgreSQL the failed
+        # INSERT aborted the transaction), and the action is answered as a duplicate
+        # from a fresh transaction. Any other IntegrityError is a bug.
         applied = _applied_seq(member_id, action_id)
         if applied is None:
             raise
@@ -423,9 +435,9 @@ def _duplicate(member_id: int, applied_seq: int) -> Outcome:
 
 
 def _room_command(
-    room: Room,
+    room: LiveRoom,
     flow: RoomFlow,
-    rituals: list[Ritual],
+    rituals: Steps,
     actor: Actor,
     command: str,
     args: Mapping[str, Any],
@@ -443,7 +455,9 @@ def _room_command(
         "timer_start": lambda: flow.timer_start(actor, args["seconds"], now),
         "timer_extend": lambda: flow.timer_extend(actor, args["seconds"], now),
         "timer_stop": lambda: flow.timer_stop(actor),
-        "handover": lambda: flow.handover(actor, args["member"], {m.id for m in room.members}),
+        "handover": lambda: flow.handover(
+            actor, args["member"], {member.id for member in _roster(room.id)}
+        ),
         "claim": lambda: flow.claim(
             actor, away_for=None if away is None else now - away, grace=claim_grace()
         ),
@@ -458,7 +472,7 @@ def _room_command(
         ritual.begin(_presence_order(room), random.SystemRandom())
 
 
-def _load(room: Room, ritual: Ritual, rituals: Sequence[Ritual]) -> None:
+def _load(room: LiveRoom, ritual: Ritual, rituals: Sequence[Ritual]) -> None:
     """Give a step what it works on, as it is when the step first opens (once).
 
     The charter's purpose and agreements, the team's open deeds, and for agreement
@@ -467,9 +481,10 @@ def _load(room: Room, ritual: Ritual, rituals: Sequence[Ritual]) -> None:
     if isinstance(ritual, CheckInRound | CheckOut) or ritual.loaded:
         return
     if isinstance(ritual, DeedsReview):
-        ritual.load_deeds(deeds.review_items(room))
+        ritual.load_deeds(deeds.review_items(room.model()))
         return
-    purpose, agreements = charter.current_purpose(room.team), charter.current_agreements(room.team)
+    team = room.team()
+    purpose, agreements = charter.current_purpose(team), charter.current_agreements(team)
     if isinstance(ritual, AgreementsCheck):
         ritual.load_charter(purpose, agreements, today=today_iso())
     elif isinstance(ritual, AgreementDrafting):
@@ -479,7 +494,7 @@ def _load(room: Room, ritual: Ritual, rituals: Sequence[Ritual]) -> None:
 
 
 def agreement_flags(
-    room: Room, rituals: Sequence[Ritual], agreements: Sequence[Mapping[str, Any]]
+    room: LiveRoom, rituals: Sequence[Ritual], agreements: Sequence[Mapping[str, Any]]
 ) -> dict[str, list[str]]:
     """Return the agreements to look at again: {id: ["low" and/or "review_due"]}.
 
@@ -502,7 +517,7 @@ def agreement_flags(
     return flags
 
 
-def _last_team_check(room: Room) -> AgreementsCheck | None:
+def _last_team_check(room: LiveRoom) -> AgreementsCheck | None:
     """Return the latest conclusive agreements check of the team's earlier rooms, if any."""
     rows = db.session.execute(
         select(Step.state)
@@ -527,15 +542,15 @@ def _leave_step(ritual: Ritual) -> None:
         ritual.suspend()
 
 
-def _publish(room: Room, flow: RoomFlow, rituals: Sequence[Ritual], actor: Actor) -> None:
+def _publish(room: LiveRoom, flow: RoomFlow, rituals: Sequence[Ritual], actor: Actor) -> None:
     """Publish the room's charter draft as a new version, also after the room ended."""
     require_facilitator(actor)
     if flow.status not in ("running", "ended"):
         raise RitualError("not_running")
     draft = charter_draft(rituals)
-    names = {m.id: m.display_name for m in room.members}
+    names = {member.id: member.display_name for member in _roster(room.id)}
     charter.publish_draft(
-        room.team,
+        room.team(),
         room.id,
         draft["purpose"],
         draft["ops"],
@@ -573,7 +588,7 @@ def _ratified_purpose(rituals: Sequence[Ritual]) -> PurposeAlignment | None:
     return chosen
 
 
-def _ratifiers(room: Room, rituals: Sequence[Ritual]) -> list[str]:
+def _ratifiers(room: LiveRoom, rituals: Sequence[Ritual]) -> list[str]:
     """Return who took part in the passing consent votes behind the draft, in member order."""
     behind: list[CharterStep] = [r for r in rituals if isinstance(r, AgreementDrafting)]
     chosen = _ratified_purpose(rituals)
@@ -582,7 +597,7 @@ def _ratifiers(room: Room, rituals: Sequence[Ritual]) -> list[str]:
     voters: set[int] = set()
     for ritual in behind:
         voters.update(ritual.ratifiers())
-    return [m.display_name for m in room.members if m.id in voters]
+    return [member.display_name for member in _roster(room.id) if member.id in voters]
 
 
 def unpublished_changes(room: Room) -> dict[str, Any] | None:
@@ -601,7 +616,7 @@ def unpublished_changes(room: Room) -> dict[str, Any] | None:
 
 
 def _step_command(
-    room: Room, ritual: Ritual, actor: Actor, command: str, args: Mapping[str, Any]
+    room: LiveRoom, ritual: Ritual, actor: Actor, command: str, args: Mapping[str, Any]
 ) -> None:
     """Apply a command to the current ritual step, if its kind knows the command.
 
@@ -621,7 +636,7 @@ def _step_command(
     if "now" in context:
         kwargs["now"] = time.time()
     if "members" in context:
-        kwargs["members"] = {member_id for member_id, _name in _member_names(room.id)}
+        kwargs["members"] = {member.id for member in _roster(room.id)}
     method(actor, **kwargs)
 
 
@@ -642,46 +657,195 @@ def _parameters(kind: type, name: str) -> tuple[frozenset[str], frozenset[str]]:
     return _parameter_cache[key]
 
 
-def _presence_order(room: Room) -> list[int]:
+def _presence_order(room: LiveRoom) -> list[int]:
     """Return the online members in join order (the ritual shuffles if it needs to)."""
-    online = online_member_ids(room.id)
-    return [m.id for m in room.members if m.id in online]
+    return [member.id for member in _roster(room.id) if member.online]
 
 
 class _Unchanged(Exception):
     """There was nothing left to change: the change is rolled back, seq included."""
 
 
-class _Duplicate(Exception):
-    """The action id was applied before."""
-
-    def __init__(self, seq: int) -> None:
-        super().__init__(seq)
-        self.seq = seq
-
-
 # -- the one place a room changes ---------------------------------------------
+
+# A change reads and writes plain rows with these statements, built once (SQLAlchemy
+# caches their SQL) and run on the session's connection, inside its transaction. The
+# ORM would build an object per row and track it: for a change of a room of fifty that
+# was most of the server's work in `make bench`. The ORM still does what few changes
+# do (the charter, the team's deeds), on the same transaction.
+_ROOM_COLUMNS = (
+    Room.id,
+    Room.team_id,
+    Room.code,
+    Room.title,
+    Room.status,
+    Room.step_index,
+    Room.facilitator_id,
+    Room.facilitator_away_since,
+    Room.seq,
+    Room.timer,
+    Room.started_at,
+    Room.ended_at,
+    select(Team.name).where(Team.id == Room.team_id).scalar_subquery().label("team_name"),
+)
+# The room of a change: by its id, or as the room of a member.
+_WHERE = {
+    "room_id": Room.id == bindparam("room_id"),
+    "member_id": Room.id
+    == select(Member.room_id).where(Member.id == bindparam("member_id")).scalar_subquery(),
+}
+# The change's first write (see the module's docstring), which can also return the row.
+_BUMP = {key: update(Room).where(where).values(seq=Room.seq + 1) for key, where in _WHERE.items()}
+_BUMP_RETURNING = {key: bump.returning(*_ROOM_COLUMNS) for key, bump in _BUMP.items()}
+_READ_ROOM = {key: select(*_ROOM_COLUMNS).where(where) for key, where in _WHERE.items()}
+_STEPS = (
+    select(Step.id, Step.position, Step.kind, Step.state)
+    .where(Step.room_id == bindparam("room_id"))
+    .order_by(Step.position)
+)
+_SAVE_STEP = (
+    update(Step)
+    .where(Step.id == bindparam("step_id"))
+    .values(state=bindparam("new_state", type_=Step.state.type))
+)
+_ROSTER = (
+    select(
+        Member.id,
+        Member.display_name,
+        type_coerce(
+            Member.id.in_(
+                select(Connection.member_id).where(
+                    Connection.room_id == bindparam("room_id"), Connection.viewer.is_(False)
+                )
+            ),
+            Boolean,
+        ).label("online"),
+    )
+    .where(Member.room_id == bindparam("room_id"))
+    .order_by(Member.id)
+)
+_RECORD_ACTION = insert(ProcessedAction)
+_ADD_CONNECTION = insert(Connection)
+_SOCKET_MEMBER = select(Connection.member_id, Connection.viewer).where(
+    Connection.sid == bindparam("sid")
+)
+
+
+def _run(statement: Any, params: Mapping[str, Any] | None = None) -> CursorResult[Any]:
+    """Run a Core statement on the session's connection, in its transaction."""
+    return db.session.connection().execute(statement, params)
+
+
+class Steps(Sequence[Ritual]):
+    """A room's steps as rituals, each rebuilt from its stored state when first used.
+
+    A command changes one step or two (the current one; the one left and the one
+    entered); `save` writes back only the steps used before it runs, and of those only
+    the ones whose state changed. A view may use the others afterwards.
+    """
+
+    def __init__(self, rows: Sequence[Row[Any]]) -> None:
+        self._rows = rows
+        self._rituals: list[Ritual | None] = [None] * len(rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> Ritual: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Ritual]: ...
+
+    def __getitem__(self, index: int | slice) -> Ritual | list[Ritual]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        ritual = self._rituals[index]
+        if ritual is None:
+            row = self._rows[index]
+            ritual = self._rituals[index] = STEP_KINDS[row.kind].from_state(row.state)
+        return ritual
+
+    def __iter__(self) -> Iterator[Ritual]:
+        return (self[index] for index in range(len(self._rows)))
+
+    def used(self) -> Iterator[tuple[Row[Any], Ritual]]:
+        """Yield (stored row, ritual) of each step used so far."""
+        for row, ritual in zip(self._rows, self._rituals, strict=True):
+            if ritual is not None:
+                yield row, ritual
+
+
+@dataclass(eq=False)
+class LiveRoom:
+    """A room as one change or snapshot reads it: its row's values, and its steps.
+
+    Plain values, not an ORM object (see `_ROOM_COLUMNS`); `model()` and `team()` return
+    the ORM objects for what needs them (the charter, the team's deeds).
+    """
+
+    id: int
+    team_id: int
+    code: str
+    title: str
+    status: str
+    step_index: int
+    facilitator_id: int | None
+    facilitator_away_since: float | None
+    seq: int
+    timer: dict[str, Any]
+    started_at: datetime | None
+    ended_at: datetime | None
+    team_name: str
+    steps: Steps = field(repr=False)
+
+    @classmethod
+    def read(cls, values: Row[Any]) -> LiveRoom:
+        """Return the room with these values, reading its steps."""
+        steps = Steps(_run(_STEPS, {"room_id": values.id}).all())
+        return cls(**values._asdict(), steps=steps)
+
+    def model(self) -> Room:
+        """Return the room's ORM object, as stored in this transaction so far."""
+        return db.session.get_one(Room, self.id, populate_existing=True)
+
+    def team(self) -> Team:
+        """Return the room's team."""
+        return db.session.get_one(Team, self.team_id)
+
+
+def _lock(room_id: int | None, member_id: int | None) -> Row[Any]:
+    """Add one to the room's seq, as the change's first write, and return the room's row.
+
+    The room is `room_id`, or else the room of `member_id`. SQLite before 3.35 has no
+    RETURNING: the row is read after the write, which holds the lock already.
+    """
+    key = "room_id" if room_id is not None else "member_id"
+    params = {key: room_id if room_id is not None else member_id}
+    if db.session.get_bind().dialect.update_returning:
+        return _run(_BUMP_RETURNING[key], params).one()
+    _run(_BUMP[key], params)
+    return _run(_READ_ROOM[key], params).one()
 
 
 def _change(
-    room_id: int,
+    room_id: int | None,
     member_id: int | None,
-    mutate: Callable[[Room, RoomFlow, list[Ritual]], None],
+    mutate: Callable[[LiveRoom, RoomFlow, Steps], None],
 ) -> Outcome:
-    """Lock the room, apply `mutate`, persist and commit; roll back on any error."""
+    """Lock the room, apply `mutate`, persist and commit; roll back on any error.
+
+    The room is `room_id`, or else the room of `member_id`, whose private view the
+    outcome carries.
+    """
     try:
-        db.session.execute(update(Room).where(Room.id == room_id).values(seq=Room.seq + 1))
-        room = db.session.get_one(Room, room_id, populate_existing=True)
+        room = LiveRoom.read(_lock(room_id, member_id))
         flow = load_flow(room)
-        rituals = load_rituals(room)
-        mutate(room, flow, rituals)
-        online = online_member_ids(room.id)
-        save(room, flow, rituals, online)
-        public = public_view(room, flow, rituals, online)
-        private = private_view(room, rituals, member_id) if member_id is not None else None
-        # Read before the commit: afterwards the expired attribute would be reloaded
-        # and could already show a later change by another transaction.
-        seq = room.seq
+        mutate(room, flow, room.steps)
+        roster = _roster(room.id)
+        save(room, flow, room.steps, roster)
+        public = public_view(room, flow, room.steps, roster)
+        private = private_view(room, room.steps, member_id) if member_id is not None else None
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -689,10 +853,10 @@ def _change(
     # The moment the change became durable (`server_time` is taken before the commit):
     # `make bench` measures fan-out latency from here to the last member receiving it.
     public["committed_at"] = time.time()
-    return Outcome(room_id=room_id, seq=seq, public=public, private=private)
+    return Outcome(room_id=room.id, seq=room.seq, public=public, private=private)
 
 
-def load_flow(room: Room) -> RoomFlow:
+def load_flow(room: Room | LiveRoom) -> RoomFlow:
     """Return the room's flow state machine."""
     return RoomFlow(
         status=room.status,
@@ -708,39 +872,48 @@ def load_rituals(room: Room) -> list[Ritual]:
     return [STEP_KINDS[step.kind].from_state(step.state) for step in room.steps]
 
 
-def save(room: Room, flow: RoomFlow, rituals: Iterable[Ritual], online: set[int]) -> None:
-    """Write the state machines back to the room's rows."""
+def save(room: LiveRoom, flow: RoomFlow, steps: Steps, roster: Roster) -> None:
+    """Write the change back: the room's values that changed, and the steps that changed."""
+    values: dict[str, Any] = {}
     if flow.status == "running" and room.started_at is None:
-        room.started_at = utcnow()
+        values["started_at"] = utcnow()
     if flow.status == "ended" and room.ended_at is None:
-        room.ended_at = utcnow()
-    room.status = flow.status
-    room.step_index = flow.step_index
-    handed_over = room.facilitator_id != flow.facilitator_id
-    room.facilitator_id = flow.facilitator_id
-    room.timer = flow.timer_state()
+        values["ended_at"] = utcnow()
     # Since when the (new) facilitator has been away decides when others may take over.
-    if flow.status == "ended" or flow.facilitator_id in online:
-        room.facilitator_away_since = None
-    elif room.facilitator_away_since is None or handed_over:
-        room.facilitator_away_since = time.time()
+    away = room.facilitator_away_since
+    if flow.status == "ended" or any(m.online for m in roster if m.id == flow.facilitator_id):
+        away = None
+    elif away is None or room.facilitator_id != flow.facilitator_id:
+        away = time.time()
+    latest = {
+        "status": flow.status,
+        "step_index": flow.step_index,
+        "facilitator_id": flow.facilitator_id,
+        "timer": flow.timer_state(),
+        "facilitator_away_since": away,
+    }
+    values.update((name, value) for name, value in latest.items() if getattr(room, name) != value)
+    if values:
+        _run(update(Room).where(Room.id == room.id).values(**values))
+        for name, value in values.items():
+            setattr(room, name, value)
     names: dict[int, str] | None = None
-    for step, ritual in zip(room.steps, rituals, strict=True):
+    for row, ritual in steps.used():
         state = ritual.to_state()
-        if state == step.state:
+        if state == row.state:
             continue
         if isinstance(ritual, Retrospective | DeedsReview):
             # The team's deeds follow the room's steps in the same transaction.
-            names = names if names is not None else dict(_member_names(room.id))
-            deeds.sync(room, step.position, ritual, step.state, names)
-        step.state = state
+            names = names if names is not None else {m.id: m.display_name for m in roster}
+            deeds.sync(room.model(), row.position, ritual, row.state, names)
+        _run(_SAVE_STEP, {"step_id": row.id, "new_state": state})
 
 
 # -- views --------------------------------------------------------------------
 
 
 def public_view(
-    room: Room, flow: RoomFlow, rituals: Sequence[Ritual], online: set[int]
+    room: LiveRoom, flow: RoomFlow, rituals: Sequence[Ritual], roster: Roster
 ) -> dict[str, Any]:
     """Return the room as every member may see it."""
     current = rituals[flow.step_index] if 0 <= flow.step_index < len(rituals) else None
@@ -751,7 +924,7 @@ def public_view(
         "room": {
             "code": room.code,
             "title": room.title,
-            "team": room.team.name,
+            "team": room.team_name,
             "status": flow.status,
             "step_index": flow.step_index,
             "facilitator_id": flow.facilitator_id,
@@ -763,8 +936,7 @@ def public_view(
             ),
         },
         "members": [
-            {"id": member_id, "name": name, "online": member_id in online}
-            for member_id, name in _member_names(room.id)
+            {"id": member_id, "name": name, "online": online} for member_id, name, online in roster
         ],
         "agenda": [_agenda_entry(r) for r in rituals],
         "step": current.public_view() if current is not None else None,
@@ -773,7 +945,7 @@ def public_view(
     }
 
 
-def _charter_view(room: Room, rituals: Sequence[Ritual]) -> dict[str, Any] | None:
+def _charter_view(room: LiveRoom, rituals: Sequence[Ritual]) -> dict[str, Any] | None:
     """Return the room's charter draft and whether it is published, for rooms that draft one.
 
     `conflicts` are the ratified changes publishing now would not apply (the charter
@@ -793,7 +965,7 @@ def _charter_view(room: Room, rituals: Sequence[Ritual]) -> dict[str, Any] | Non
     if dirty:
         try:
             check = charter.check_publication(
-                room.team, room.id, purpose, ops, draft["purpose_base"]
+                room.team(), room.id, purpose, ops, draft["purpose_base"]
             )
         except RitualError as refused:
             blocked = refused.code
@@ -813,18 +985,6 @@ def _charter_view(room: Room, rituals: Sequence[Ritual]) -> dict[str, Any] | Non
     }
 
 
-def _member_names(room_id: int) -> list[tuple[int, str]]:
-    """Return (id, display name) of every member in joining order.
-
-    Plain rows, not Member objects: building fifty ORM objects for every change of a full
-    room was the largest single cost `make bench` profiled.
-    """
-    rows = db.session.execute(
-        select(Member.id, Member.display_name).where(Member.room_id == room_id).order_by(Member.id)
-    )
-    return [(row.id, row.display_name) for row in rows]
-
-
 def _iso(moment: datetime) -> str:
     """Return a stored UTC time as ISO 8601 with a Z, to the second."""
     return moment.replace(microsecond=0).isoformat() + "Z"
@@ -842,7 +1002,7 @@ def _agenda_entry(ritual: Ritual) -> dict[str, Any]:
     return entry
 
 
-def private_view(room: Room, rituals: Sequence[Ritual], member_id: int) -> dict[str, Any]:
+def private_view(room: LiveRoom, rituals: Sequence[Ritual], member_id: int) -> dict[str, Any]:
     """Return what only this member may see: who they are and their own answers."""
     return {
         "member_id": member_id,
@@ -859,14 +1019,14 @@ def snapshot(member_id: int, duplicate: bool = False) -> Outcome:
     """
     _read_one_state()
     try:
-        member = db.session.get_one(Member, member_id)
-        room = db.session.get_one(Room, member.room_id, populate_existing=True)
-        flow, rituals = load_flow(room), load_rituals(room)
+        room = LiveRoom.read(_run(_READ_ROOM["member_id"], {"member_id": member_id}).one())
+        flow = load_flow(room)
+        roster = _roster(room.id)
         return Outcome(
             room_id=room.id,
             seq=room.seq,
-            public=public_view(room, flow, rituals, online_member_ids(room.id)),
-            private=private_view(room, rituals, member_id),
+            public=public_view(room, flow, room.steps, roster),
+            private=private_view(room, room.steps, member_id),
             duplicate=duplicate,
         )
     finally:
