@@ -87,7 +87,7 @@ test-browser: install
 	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
 # The load benchmark (bench/run.py): Retro against bare python-socketio and Node socket.io.
-# Writes bench/results/; about 7 minutes. BENCH_ARGS="--quick" or "--help" for less.
+# Writes bench/results/; about 6 minutes. BENCH_ARGS="--quick" or "--help" for less.
 bench: install
 	$(BIN)/pip install --quiet -r bench/requirements.txt
 	cd bench/node && npm ci --no-audit --no-fund --loglevel=error
