@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from retro.charter.content import Agreement, CharterContent
 from retro.extensions import db
+from retro.i18n import today_iso
 from retro.models import Deed, DeedDecision
 from retro.rituals import RitualError
 from retro.services import charter, deeds, rooms
@@ -357,3 +358,11 @@ def test_deciding_about_a_deed_its_room_deleted_meanwhile_is_refused(retro_room,
         act(lea.id, "decide_deed", step=0, deed=vanished, decision="done", reason="")
     assert refused.value.code == "unknown_deed"
     assert step_view(lea.id)["deeds"][1]["decision"] is None
+
+
+def test_a_review_knows_the_teams_date_for_overdue_deeds(retro_room, act):
+    room, fien, ann, bob = retro_room
+    run_retro(act, fien, ann, bob)
+    review, lea, _ = rooms.create_room(room.team, "Lea", [{"kind": "deeds_review"}])
+    act(lea.id, "start")
+    assert step_view(lea.id)["today"] == today_iso()

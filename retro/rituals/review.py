@@ -71,6 +71,8 @@ class DeedsReview:
     started: bool = False
     loaded: bool = False
     deeds: list[dict[str, Any]] = field(default_factory=list)
+    # The team's date when the step opened ("YYYY-MM-DD"): deeds due before it are overdue.
+    today: str | None = None
 
     kind = "deeds_review"
 
@@ -91,14 +93,16 @@ class DeedsReview:
     def suspend(self) -> None:
         """Nothing to cancel when the room leaves the step: every decision stays."""
 
-    def load_deeds(self, deeds: Any) -> None:
+    def load_deeds(self, deeds: Any, today: Any = None) -> None:
         """Copy the team's open deeds as the step first opened; later calls change nothing.
 
-        Each deed is {"id": int, "text", "owner", "due", "room", "carried",
-        "agreement_text"}; malformed entries and repeated ids are skipped.
+        Each deed is {"id": int, "text", "owner", "due", "room", "room_date", "carried",
+        "agreement_text"}; malformed entries and repeated ids are skipped. `today` is the
+        team's date ("YYYY-MM-DD"), kept only when it is one.
         """
         if self.loaded:
             return
+        self.today = _iso_date(today)
         items = deeds if isinstance(deeds, list | tuple) else []
         kept: list[dict[str, Any]] = []
         for item in items:
@@ -145,6 +149,7 @@ class DeedsReview:
             "started": self.started,
             "deeds": copy.deepcopy(self.deeds),
             "decided": sum(d["decision"] is not None for d in self.deeds),
+            "today": self.today,
         }
 
     def private_view(self, member_id: int) -> dict[str, Any]:
@@ -159,6 +164,7 @@ class DeedsReview:
             "started": self.started,
             "loaded": self.loaded,
             "deeds": copy.deepcopy(self.deeds),
+            "today": self.today,
         }
 
     @classmethod
@@ -168,6 +174,7 @@ class DeedsReview:
             started=bool(data.get("started")),
             loaded=bool(data.get("loaded")),
             deeds=copy.deepcopy(list(data.get("deeds", []))),
+            today=data.get("today"),
         )
 
     # -- internals ---------------------------------------------------------

@@ -481,7 +481,7 @@ def _load(room: LiveRoom, ritual: Ritual, rituals: Sequence[Ritual]) -> None:
     if isinstance(ritual, CheckInRound | CheckOut) or ritual.loaded:
         return
     if isinstance(ritual, DeedsReview):
-        ritual.load_deeds(deeds.review_items(room.model()))
+        ritual.load_deeds(deeds.review_items(room.model()), today=today_iso())
         return
     team = room.team()
     purpose, agreements = charter.current_purpose(team), charter.current_agreements(team)

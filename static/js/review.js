@@ -21,15 +21,12 @@ let seenReview = null;
 let seenCheck = null;
 
 /**
- * Today as "YYYY-MM-DD" on this device's calendar and the server's clock, to tell which
- * deeds are overdue.
- *
- * The team page marks overdue deeds from the server's one team "today" (retro/i18n.py
- * today_iso, in the team's time zone). The deeds-review step does not carry that date, so
- * the device's day stands in: the same day wherever the device is in the team's time zone,
- * and at most a day apart elsewhere, around midnight.
+ * The day deeds count as overdue from: the team's date when the step opened (the server's
+ * one "today", in the team's time zone, as on the team page), or else, for a step stored
+ * before it carried one, this device's day on the server's clock.
  */
-function today(ctx) {
+function today(ctx, step) {
+  if (step.today) return step.today;
   const d = new Date(Date.now() + (ctx.clockOffset || 0));
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 }
@@ -44,7 +41,7 @@ export function renderDeedsReview(parts, ctx, view) {
   if (seenReview && seenReview.index === index) announceDecisions(ctx, seenReview.step, step);
   seenReview = { index, step };
   const deeds = step.deeds || [];
-  const day = today(ctx);
+  const day = today(ctx, step);
 
   parts.answers.classList.add("charter-step", "review-step");
   const s = slots(parts.answers, `deeds-review:${index}`, ["status", "list"]);

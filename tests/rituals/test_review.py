@@ -89,8 +89,22 @@ def test_a_new_review_is_not_started_and_lists_no_deeds():
         "started": False,
         "deeds": [],
         "decided": 0,
+        "today": None,
     }
     assert review.private_view(ANN) == {}
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [("2027-03-01", "2027-03-01"), ("2027-3-1", None), ("yesterday", None), (20270301, None)],
+)
+def test_the_teams_date_is_kept_when_the_deeds_load(given, kept):
+    review = DeedsReview.create()
+    review.begin([ANN], random.Random(0))
+    review.load_deeds(DEEDS, today=given)
+    review.load_deeds(DEEDS, today="2030-01-01")  # later loads change nothing
+    assert review.public_view()["today"] == kept
+    assert DeedsReview.from_state(review.to_state()).public_view()["today"] == kept
 
 
 def test_no_decision_is_taken_before_the_step_starts():
