@@ -74,8 +74,13 @@ def test_an_anonymous_cards_author_reaches_no_client_not_even_the_facilitator(me
     ok(ann.send("add_card", step=0, column="liked", text="The demo"))
     ok(bo.send("add_card", step=0, column="lacked", text="Time"))
     revealed = ok(fien.send("reveal", step=0))
+    # The cards took new ids at the reveal (and a shuffled order): the ids the writers
+    # saw while writing, c1 and c2, tell nothing of who wrote which any more.
+    cards = bo.last_state()["step"]["cards"]
+    assert sorted(c["id"] for c in cards) == ["c3", "c4"]
+    time_card = next(c["id"] for c in cards if c["text"] == "Time")
     ok(fien.send("open_voting", step=0, votes=2))
-    ok(ann.send("vote", step=0, group="c2"))
+    ok(ann.send("vote", step=0, group=time_card))
     ok(fien.send("close_voting", step=0))
 
     for peer in (fien, ann, bo):

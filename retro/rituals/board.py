@@ -136,12 +136,23 @@ class CardBoard:
         self._require_writing()
         self.cards.remove(self._own_card(actor, card))
 
-    def reveal(self, actor: Actor) -> None:
-        """Show every card to the room and start grouping (facilitator only)."""
+    def reveal(self, actor: Actor, *, rng: Any = None) -> None:
+        """Show every card to the room and start grouping (facilitator only).
+
+        In an anonymous step the cards are shuffled first and take new ids, so neither
+        their order nor their ids tell in which order they were written: together with
+        who was seen typing when, that order could name an author. Nothing refers to a
+        card by id before the reveal but its author's own view (no groups, no dots yet).
+        """
         require_facilitator(actor)
         self._require_started()
         if self.phase != "write":
             raise RitualError("already_revealed")
+        if self.anonymous and rng is not None:
+            rng.shuffle(self.cards)
+            for card in self.cards:
+                self.card_count += 1
+                card.id = card.group = f"c{self.card_count}"
         self._set_phase("group")
 
     # -- grouping ----------------------------------------------------------

@@ -622,8 +622,8 @@ def _step_command(
 
     A payload field the step's method does not take is refused (one event may carry a
     setting that only some kinds of step have). A method that declares the keyword-only
-    parameter `now` gets the clock, and one that declares `members` the ids of the
-    room's members: what a payload may not tell.
+    parameter `now` gets the clock, `members` the ids of the room's members and `rng` a
+    source of randomness: what a payload may not tell.
     """
     method = getattr(ritual, STEP_COMMANDS[command], None)
     if method is None:
@@ -635,12 +635,14 @@ def _step_command(
             raise RitualError("invalid_field", field=name)
     if "now" in context:
         kwargs["now"] = time.time()
+    if "rng" in context:
+        kwargs["rng"] = random.SystemRandom()
     if "members" in context:
         kwargs["members"] = {member.id for member in _roster(room.id)}
     method(actor, **kwargs)
 
 
-_CONTEXT = ("now", "members")
+_CONTEXT = ("now", "members", "rng")
 _parameter_cache: dict[tuple[type, str], tuple[frozenset[str], frozenset[str]]] = {}
 
 

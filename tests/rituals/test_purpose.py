@@ -86,7 +86,7 @@ PURPOSE_COMMANDS = {
     "add_card": ["column", "text"],
     "edit_card": ["card", "text"],
     "delete_card": ["card"],
-    "reveal": [],
+    "reveal": ["rng"],
     "group_card": ["card", "target"],
     "title_group": ["group", "title"],
     "open_voting": ["votes"],

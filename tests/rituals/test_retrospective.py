@@ -111,7 +111,7 @@ COMMANDS = {
     "add_card": ["column", "text"],
     "edit_card": ["card", "text"],
     "delete_card": ["card"],
-    "reveal": [],
+    "reveal": ["rng"],
     "group_card": ["card", "target"],
     "title_group": ["group", "title"],
     "lock_grouping": ["locked"],
@@ -129,7 +129,7 @@ COMMANDS = {
     "ready": ["ready"],
 }
 # What the service supplies itself, only to the methods that declare them.
-SERVICE_SUPPLIED = {"now", "members"}
+SERVICE_SUPPLIED = {"now", "members", "rng"}
 
 
 @pytest.mark.parametrize(("command", "fields"), COMMANDS.items())
