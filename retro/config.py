@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ROOT = Path(__file__).resolve().parent.parent
 ASYNC_MODES = ("gevent", "eventlet", "threading")
@@ -105,6 +106,21 @@ def _origins(environ: Mapping[str, str]) -> list[str] | None:
     return None
 
 
+def _timezone(environ: Mapping[str, str]) -> str:
+    """Return the team's time zone (an IANA name such as Europe/Brussels); UTC by default.
+
+    Dates and times on every page, "today" for overdue deeds and review dates, follow it.
+    """
+    name = environ.get("RETRO_TIMEZONE", "").strip() or "UTC"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"RETRO_TIMEZONE must be a time zone name such as Europe/Brussels, not {name!r}"
+        ) from None
+    return name
+
+
 def load_config(
     environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -147,6 +163,7 @@ def load_config(
         "SESSION_COOKIE_SECURE": environ.get("RETRO_SECURE_COOKIES") == "1",
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 90,
         "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": _timezone(environ),
         "LANGUAGES": ("en", "nl"),
         "WTF_CSRF_TIME_LIMIT": None,
         # Per process by default; a shared store (e.g. redis://) for several processes.

@@ -152,3 +152,37 @@ def test_pooled_connections_are_checked_before_use(environ):
     # After a database server restart the first request would fail on a dead connection.
     settings = load_config({**environ, "SECRET_KEY": "s"})
     assert settings["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}
+
+
+def test_the_time_zone_is_utc_unless_the_team_sets_one(environ):
+    environ = {**environ, "SECRET_KEY": "s"}
+    assert load_config(environ)["BABEL_DEFAULT_TIMEZONE"] == "UTC"
+    brussels = load_config({**environ, "RETRO_TIMEZONE": "Europe/Brussels"})
+    assert brussels["BABEL_DEFAULT_TIMEZONE"] == "Europe/Brussels"
+
+
+@pytest.mark.parametrize("name", ["Mars/Olympus", "../etc/passwd", "CET/"])
+def test_an_unknown_time_zone_is_refused(environ, name):
+    with pytest.raises(ConfigError, match="RETRO_TIMEZONE"):
+        load_config({**environ, "SECRET_KEY": "s", "RETRO_TIMEZONE": name})
+
+
+def test_pages_and_today_follow_the_teams_time_zone(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from retro import create_app
+    from retro.i18n import today_iso
+
+    app = create_app(
+        {
+            "RETRO_ENV": "testing",
+            "SECRET_KEY": "s",
+            "INSTANCE_PATH": str(tmp_path),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'tz.sqlite3'}",
+            "BABEL_DEFAULT_TIMEZONE": "Pacific/Kiritimati",
+        }
+    )
+    with app.test_request_context():
+        # UTC+14: the island's date is a day ahead of UTC from 10:00 UTC on.
+        expected = (datetime.now(UTC) + timedelta(hours=14)).date().isoformat()
+        assert today_iso() == expected
