@@ -285,9 +285,10 @@ class JoinForm(FlaskForm):
 
 # -- the team charter -----------------------------------------------------------------
 
-# Blank rows after the charter's own, so that new items need no JavaScript.
-AGREEMENT_BLANKS = 3
-ANCHOR_BLANKS = 1
+# Blank rows after the charter's own, so that new items need no JavaScript; with it, the
+# page shows one and an "add another" button for the rest (forms.js).
+AGREEMENT_BLANKS = 5
+ANCHOR_BLANKS = 2
 VERSION_NUMBER = Regexp(r"^\d{1,9}$")
 
 

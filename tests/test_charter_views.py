@@ -265,9 +265,9 @@ def test_the_edit_form_is_prefilled_with_blank_rows_and_date_inputs(client, char
     assert values["agreements-0-id"] == "a1" and values["agreements-1-id"] == "a2"
     assert values["agreements-0-text"] == "We start on time."
     assert 'name="agreements-0-review_date" type="date" value="2030-01-15"' in html
-    # Two agreements plus three blank rows; one anchor plus one blank row.
-    assert "agreements-4-text" in html and "agreements-5-text" not in html
-    assert "anchors-1-name" in html and "anchors-2-name" not in html
+    # Two agreements plus five blank rows; one anchor plus two blank rows.
+    assert "agreements-6-text" in html and "agreements-7-text" not in html
+    assert "anchors-2-name" in html and "anchors-3-name" not in html
     assert 'name="agreements-0-retire"' in html and 'name="agreements-2-retire"' not in html
     assert 'name="anchors-0-remove"' in html
     assert '<option selected value="checkin">' in html

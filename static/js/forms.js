@@ -68,3 +68,23 @@ if (builder) {
   preset?.addEventListener("change", showPreset);
   showPreset();
 }
+
+// The charter's edit form: of its blank rows for new agreements and anchors, one shows, and
+// "add another" shows the next; rows with text (typed, or sent back with an error) stay.
+document.querySelectorAll(".edit-rows[data-add-label]").forEach((list) => {
+  const blank = (row) => [...row.querySelectorAll("input[type=text], textarea")]
+    .every((field) => !field.value.trim());
+  const spare = [...list.querySelectorAll(":scope > li.new-row")].filter(blank);
+  spare.slice(1).forEach((row) => { row.hidden = true; });
+  const add = h("button", { type: "button", class: "button ghost add-row" }, list.dataset.addLabel);
+  const refresh = () => { add.hidden = spare.every((row) => !row.hidden); };
+  add.addEventListener("click", () => {
+    const next = spare.find((row) => row.hidden);
+    if (!next) return;
+    next.hidden = false;
+    next.querySelector("input[type=text], textarea")?.focus();
+    refresh();
+  });
+  list.after(add);
+  refresh();
+});
