@@ -7,7 +7,7 @@ when grouping is allowed and how many dots may go on one group.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +106,13 @@ class CardBoard:
     def _per_card_limit(self) -> int | None:
         """Return how many of one member's dots may go on one group; None: the whole budget."""
         return None
+
+    def begin(self, member_ids: Sequence[int], rng: Any) -> None:
+        """Open the step; a second call changes nothing."""
+        self.started = True
+
+    def join(self, member_id: int) -> None:
+        """Nothing to do: a late member writes, groups and votes like everyone else."""
 
     def _set_phase(self, phase: str) -> None:
         """Move to another phase."""

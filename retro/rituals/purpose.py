@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,13 +67,6 @@ class PurposeAlignment(CardBoard, ConsentSteps):
         return cls(anonymous=anonymous, votes_per_person=votes)
 
     # -- lifecycle ---------------------------------------------------------
-
-    def begin(self, member_ids: Sequence[int], rng: Any) -> None:
-        """Open the step; a second call changes nothing."""
-        self.started = True
-
-    def join(self, member_id: int) -> None:
-        """Nothing to do: a late member writes, groups and votes like everyone else."""
 
     def load_charter(self, purpose: Any, agreements: Any) -> None:
         """Remember the charter's purpose as the step first opened; later calls change nothing."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,13 +152,6 @@ class Retrospective(CardBoard):
         )
 
     # -- lifecycle ---------------------------------------------------------
-
-    def begin(self, member_ids: Sequence[int], rng: Any) -> None:
-        """Open the step; a second call changes nothing."""
-        self.started = True
-
-    def join(self, member_id: int) -> None:
-        """Nothing to do: a late member writes, groups and votes like everyone else."""
 
     def load_charter(self, purpose: Any, agreements: Any) -> None:
         """Keep the charter's agreements (id and text) for deeds to link to; once only."""

@@ -3,28 +3,11 @@
 import { format, h, keyed } from "./dom.js";
 import { currentThreshold, renderBallot, resultView, roundsView, thresholdPicker } from "./consent.js";
 import {
-  agreementTexts, announce, clear, focusKey, keyedList, short, showDate, slots, textField,
+  agreementTexts, announce, clear, focusKey, keyedList, sendOnce, short, showDate, slots, textField,
 } from "./live.js";
 
 const AGREEMENT_LIMIT = 500;
 const EDITABLE = new Set(["open", "objected"]);
-
-/**
- * Send a command from a button or form at most once at a time: the button stays disabled
- * until the server answers, so a double click or a second Enter makes one proposal.
- */
-async function sendOnce(ctx, button, event, payload) {
-  if (!button || button.disabled) return { ok: false };
-  button.disabled = true;
-  button.setAttribute("aria-busy", "true");
-  try {
-    return await ctx.send(event, payload);
-  } finally {
-    // The answer may have rebuilt the form; then this button is gone and that is fine.
-    button.disabled = false;
-    button.removeAttribute("aria-busy");
-  }
-}
 
 /** An agreement is one line: Enter sends the form, pasted line breaks become spaces. */
 function oneLine(area, onEnter) {

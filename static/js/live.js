@@ -156,3 +156,20 @@ export function short(text, limit = 48) {
 
 /** The agreements' texts by id, as the agreements step last showed them (for the draft panel). */
 export const agreementTexts = new Map();
+
+/**
+ * Send a command from a button or form at most once at a time: the button stays disabled
+ * until the server answers, so a double click or a second Enter makes one proposal or deed.
+ */
+export async function sendOnce(ctx, button, event, payload) {
+  if (!button || button.disabled) return { ok: false };
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  try {
+    return await ctx.send(event, payload);
+  } finally {
+    // The answer may have rebuilt the form; then this button is gone and that is fine.
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+  }
+}

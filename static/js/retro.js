@@ -12,7 +12,8 @@ import {
 } from "./board.js";
 import { format, h, keyed } from "./dom.js";
 import {
-  announce, clear, facilitatorBox, focusKey, keyedKeeping, keyedList, short, showDate, slots, textField,
+  announce, clear, facilitatorBox, focusKey, keyedKeeping, keyedList, sendOnce, short, showDate, slots,
+  textField,
 } from "./live.js";
 
 const PHASES = ["write", "group", "vote", "discuss", "deeds"];
@@ -111,20 +112,6 @@ function votesText(T, n) {
 
 function clock(seconds) {
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
-}
-
-/** Send from a button at most once at a time: a double click adds one deed. */
-async function sendOnce(ctx, button, event, payload) {
-  if (!button || button.disabled) return { ok: false };
-  button.disabled = true;
-  button.setAttribute("aria-busy", "true");
-  try {
-    return await ctx.send(event, payload);
-  } finally {
-    // The answer may have rebuilt the form; then this button is gone and that is fine.
-    button.disabled = false;
-    button.removeAttribute("aria-busy");
-  }
 }
 
 function announceChanges(ctx, v, before, after) {
