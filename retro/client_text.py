@@ -408,6 +408,7 @@ TEXTS = {
     "col_deeds_hint": _("Did we do what we said we would?"),
     "col_leadership_hint": _("How did we lead and support each other?"),
     "phase_discuss": _("Discuss"),
+    "phase_skipped": _("skipped"),
     "phase_deeds": _("Deeds"),
     "retro_anonymous": _(
         "Cards are anonymous: nobody, not even the facilitator, sees who wrote what."

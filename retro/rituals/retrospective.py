@@ -110,6 +110,8 @@ class Retrospective(CardBoard):
     per_card: int = 3
     loaded: bool = False
     grouping_locked: bool = False
+    # The facilitator went from grouping straight to the discussion.
+    voting_skipped: bool = False
     topics: list[dict[str, Any]] = field(default_factory=list)
     current_topic: str | None = None
     discussed: list[str] = field(default_factory=list)
@@ -212,6 +214,7 @@ class Retrospective(CardBoard):
         require_facilitator(actor)
         self._require_phase("group")
         self.topics = [{"group": g, "votes": 0} for g in self._groups()]
+        self.voting_skipped = True
         self._set_phase("discuss")
 
     # -- discussing --------------------------------------------------------
@@ -332,6 +335,7 @@ class Retrospective(CardBoard):
             "columns": self._columns(),
             **self._board_view(),
             "grouping_locked": self.grouping_locked,
+            "voting_skipped": self.voting_skipped,
             "votes_per_person": self.votes_per_person,
             "per_card": self.per_card,
             "voters": len(self.dots),
@@ -373,6 +377,7 @@ class Retrospective(CardBoard):
             "phase": self.phase,
             **self._board_state(),
             "grouping_locked": self.grouping_locked,
+            "voting_skipped": self.voting_skipped,
             "topics": copy.deepcopy(self.topics),
             "current_topic": self.current_topic,
             "discussed": list(self.discussed),
@@ -400,6 +405,7 @@ class Retrospective(CardBoard):
             phase=data.get("phase", "write"),
             **cls._board_fields(data),
             grouping_locked=bool(data.get("grouping_locked")),
+            voting_skipped=bool(data.get("voting_skipped")),
             topics=copy.deepcopy(list(data.get("topics", []))),
             current_topic=data.get("current_topic"),
             discussed=list(data.get("discussed", [])),

@@ -12,11 +12,13 @@ const CARD_LIMIT = 280;
 const TITLE_LIMIT = 80;
 
 /** Where the step is, as an ordered list of its phases. */
-export function phaseSteps(T, phases, phase) {
+export function phaseSteps(T, phases, phase, skipped = []) {
   const at = phases.indexOf(phase);
+  const state = (p, i) => (i === at ? "current" : skipped.includes(p) ? "skipped" : i < at ? "done" : "");
   return h("ol", { class: "phase-steps", "aria-label": T.purpose_phases }, phases.map((p, i) =>
-    h("li", { class: i === at ? "current" : i < at ? "done" : "", "aria-current": i === at ? "step" : false },
-      T[`phase_${p}`])));
+    h("li", { class: state(p, i), "aria-current": i === at ? "step" : false },
+      T[`phase_${p}`],
+      skipped.includes(p) ? h("span", { class: "visually-hidden", text: ` (${T.phase_skipped})` }) : null)));
 }
 
 /** The votes I have left: the budget the facilitator set, less the votes I gave. */

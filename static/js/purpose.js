@@ -53,7 +53,10 @@ export function renderPurpose(parts, ctx, view) {
     amending: ["phases", "status", "controls", "result", "statement", "ballot", "rounds", "board"],
     late: ["phases", "status", "controls", "statement", "ballot", "result", "rounds", "board"],
   }[layout]);
-  keyed(s.phases, step.phase, () => phaseSteps(ctx.T, PHASES, step.phase));
+  // A consent vote called straight from grouping skipped the dot vote: no ranking exists.
+  const past = PHASES.indexOf(step.phase) > PHASES.indexOf("vote");
+  const skipped = past && !(step.results || []).length ? ["vote"] : [];
+  keyed(s.phases, `${step.phase}:${skipped}`, () => phaseSteps(ctx.T, PHASES, step.phase, skipped));
   renderStatus(s.status, ctx, v);
   renderControls(s.controls, ctx, v);
   if (s.write) renderWrite(s.write, ctx, v);

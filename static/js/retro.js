@@ -55,7 +55,8 @@ export function renderRetro(parts, ctx, view) {
 
   parts.answers.classList.add("charter-step", "retro-step");
   const s = slots(parts.answers, `retro:${index}`, SLOTS);
-  keyed(s.phases, step.phase, () => phaseSteps(ctx.T, PHASES, step.phase));
+  const skipped = step.voting_skipped ? ["vote"] : [];
+  keyed(s.phases, `${step.phase}:${skipped}`, () => phaseSteps(ctx.T, PHASES, step.phase, skipped));
   renderStatus(s.status, ctx, v);
   renderReady(s.ready, ctx, v);
   renderControls(s.controls, ctx, v);

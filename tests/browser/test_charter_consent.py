@@ -52,6 +52,8 @@ def test_anonymous_votes_are_counted_cancelled_and_proposals_sent_once(live_serv
         [re.compile(f"^{n} ") for n in range(1, 6)]
     )
     button(fien, "Ask the room for consent").click()
+    # Straight from grouping to consent: the phase bar says the dot vote was skipped.
+    expect(ann.locator(".phase-steps li.skipped")).to_have_text("Vote (skipped)")
 
     # Anonymous: everyone sees how many have voted, never who.
     consent(ann, 1, "Too vague")

@@ -702,9 +702,12 @@ def test_voting_may_be_skipped_straight_from_grouping():
     retro = revealed()
     retro.group_card(member(ANN), "c1", "c4")
     assert refused(retro.skip_voting, member(ANN)) == "not_facilitator"
+    assert retro.public_view()["voting_skipped"] is False
     retro.skip_voting(FACILITATOR)
     view = retro.public_view()
     assert view["phase"] == "discuss"
+    assert view["voting_skipped"] is True
+    assert Retrospective.from_state(retro.to_state()).public_view()["voting_skipped"] is True
     # In group order: the group c4 holds the first card written, c1.
     assert view["topics"] == [
         {"group": "c4", "votes": 0},
@@ -1085,6 +1088,7 @@ def test_the_public_view_has_exactly_the_documented_shape():
         "cards",
         "groups",
         "grouping_locked",
+        "voting_skipped",
         "votes_per_person",
         "per_card",
         "voters",
