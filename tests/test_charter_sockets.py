@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from retro.services import charter
-from tests.test_sockets import Peer, ok, refused, walk
+from tests.test_sockets import Peer, ok, refused, start_with_three, walk
 
 PURPOSE = [{"kind": "purpose", "anonymous": False, "votes": 2}, {"kind": "agreements"}]
 ANONYMOUS = [
@@ -23,15 +23,7 @@ def meet(make_room, make_socket, make_member):
 
     def make(agenda=PURPOSE) -> tuple[Any, Peer, Peer, Peer]:
         room, _facilitator, token = make_room(agenda)
-        fien = Peer(make_socket(room, token), room, token)
-        peers = [fien]
-        for name in ("Ann", "Bo"):
-            _member, member_token = make_member(room, name)
-            peers.append(Peer(make_socket(room, member_token), room, member_token))
-        ok(fien.send("start"))
-        for peer in peers:
-            peer.drain()
-        return room, peers[0], peers[1], peers[2]
+        return room, *start_with_three(room, token, make_socket, make_member)
 
     return make
 

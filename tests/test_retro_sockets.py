@@ -9,7 +9,7 @@ import pytest
 
 from retro.charter.content import Agreement, CharterContent
 from retro.services import charter
-from tests.test_sockets import Peer, ok, refused, walk
+from tests.test_sockets import Peer, ok, refused, start_with_three, walk
 
 NAMED = [{"kind": "retro", "format": "msg", "anonymous": False, "votes": 3}]
 ANONYMOUS = [{"kind": "retro", "format": "4ls", "anonymous": True, "votes": 3}]
@@ -28,15 +28,7 @@ def meet(make_room, make_socket, make_member):
             CharterContent(agreements=(Agreement("a1", "We start on time."),)),
             "Fien",
         )
-        fien = Peer(make_socket(room, token), room, token)
-        peers = [fien]
-        for name in ("Ann", "Bo"):
-            _member, member_token = make_member(room, name)
-            peers.append(Peer(make_socket(room, member_token), room, member_token))
-        ok(fien.send("start"))
-        for peer in peers:
-            peer.drain()
-        return room, peers[0], peers[1], peers[2]
+        return room, *start_with_three(room, token, make_socket, make_member)
 
     return make
 

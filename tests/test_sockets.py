@@ -100,6 +100,19 @@ def make_peer(make_socket, make_member):
     return make
 
 
+def start_with_three(room, token: str, make_socket, make_member) -> tuple[Peer, Peer, Peer]:
+    """Connect the facilitator (by `token`), Ann and Bo, start the room; return their peers."""
+    fien = Peer(make_socket(room, token), room, token)
+    peers = [fien]
+    for name in ("Ann", "Bo"):
+        _member, member_token = make_member(room, name)
+        peers.append(Peer(make_socket(room, member_token), room, member_token))
+    ok(fien.send("start"))
+    for peer in peers:
+        peer.drain()
+    return peers[0], peers[1], peers[2]
+
+
 @pytest.fixture
 def gather(make_room, make_peer):
     """Return a factory of a room with its facilitator Fien and members Ann and Bo online."""

@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from retro.rituals.base import Actor, RitualError, clean_text, require_facilitator
+from retro.rituals.base import (
+    Actor,
+    RitualError,
+    charter_agreements,
+    clean_text,
+    require_facilitator,
+)
 from retro.rituals.consent import (
     ConsentSteps,
     ConsentVote,
@@ -178,18 +184,7 @@ class AgreementDrafting(ConsentSteps):
         """
         if self.loaded:
             return
-        items = agreements if isinstance(agreements, list | tuple) else []
-        self.agreements = [
-            {
-                "id": item["id"],
-                "text": item["text"],
-                "review_date": item.get("review_date") or None,
-            }
-            for item in items
-            if isinstance(item, Mapping)
-            and isinstance(item.get("id"), str)
-            and isinstance(item.get("text"), str)
-        ]
+        self.agreements = charter_agreements(agreements)
         self.flags = known_flags(flags, [a["id"] for a in self.agreements])
         self.loaded = True
 

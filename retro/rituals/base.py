@@ -170,6 +170,30 @@ class ScaleTally:
         )
 
 
+def charter_agreements(agreements: Any) -> list[dict[str, Any]]:
+    """Return the charter's agreements a step loads: {"id", "text", "review_date"}, in order.
+
+    Entries that are not a mapping with a string id and text, and repeated ids, are
+    skipped; a review date that is not a non-empty string counts as none.
+    """
+    kept: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for item in agreements if isinstance(agreements, list | tuple) else []:
+        if not isinstance(item, Mapping):
+            continue
+        agreement_id, text, review = item.get("id"), item.get("text"), item.get("review_date")
+        if isinstance(agreement_id, str) and isinstance(text, str) and agreement_id not in seen:
+            seen.add(agreement_id)
+            kept.append(
+                {
+                    "id": agreement_id,
+                    "text": text,
+                    "review_date": review if isinstance(review, str) and review else None,
+                }
+            )
+    return kept
+
+
 def int_keys(data: Mapping[str, Any]) -> dict[int, Any]:
     """Turn JSON's string keys back into member ids."""
     return {int(k): v for k, v in data.items()}

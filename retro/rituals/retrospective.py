@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from retro.rituals.agreements import review_date_value
-from retro.rituals.base import Actor, RitualError, require_facilitator
+from retro.rituals.base import Actor, RitualError, charter_agreements, require_facilitator
 from retro.rituals.board import (
     CARD_LIMIT,
     MAX_VOTES,
@@ -159,13 +159,8 @@ class Retrospective(CardBoard):
         """Keep the charter's agreements (id and text) for deeds to link to; once only."""
         if self.loaded:
             return
-        items = agreements if isinstance(agreements, list | tuple) else []
         self.agreements = [
-            {"id": item["id"], "text": item["text"]}
-            for item in items
-            if isinstance(item, Mapping)
-            and isinstance(item.get("id"), str)
-            and isinstance(item.get("text"), str)
+            {"id": item["id"], "text": item["text"]} for item in charter_agreements(agreements)
         ]
         self.loaded = True
 

@@ -19,6 +19,7 @@ from retro.rituals.base import (
     Actor,
     RitualError,
     ScaleTally,
+    charter_agreements,
     clean_text,
     require_facilitator,
     tidy_text,
@@ -248,22 +249,10 @@ class AgreementsCheck:
         """
         if self.loaded:
             return
-        items = agreements if isinstance(agreements, list | tuple) else []
-        kept: list[dict[str, Any]] = []
-        for item in items:
-            if (
-                isinstance(item, Mapping)
-                and isinstance(item.get("id"), str)
-                and isinstance(item.get("text"), str)
-                and all(a["id"] != item["id"] for a in kept)
-            ):
-                kept.append(
-                    {
-                        "id": item["id"],
-                        "text": item["text"],
-                        "review_date": _iso_date(item.get("review_date")),
-                    }
-                )
+        kept = [
+            {**item, "review_date": _iso_date(item["review_date"])}
+            for item in charter_agreements(agreements)
+        ]
         self.agreements = kept
         self.today = _iso_date(today)
         self.tally = ScaleTally(scales=[a["id"] for a in kept])

@@ -904,8 +904,11 @@ def save(room: LiveRoom, flow: RoomFlow, steps: Steps, roster: Roster) -> None:
         state = ritual.to_state()
         if state == row.state:
             continue
-        if isinstance(ritual, Retrospective | DeedsReview):
-            # The team's deeds follow the room's steps in the same transaction.
+        changed_deeds = state.get("deeds") != (row.state or {}).get("deeds")
+        if isinstance(ritual, Retrospective | DeedsReview) and changed_deeds:
+            # The team's deeds follow the room's steps in the same transaction (both steps
+            # keep them, and a review its decisions, under "deeds"; a card or a vote does
+            # not touch them).
             names = names if names is not None else {m.id: m.display_name for m in roster}
             deeds.sync(room.model(), row.position, ritual, row.state, names)
         _run(_SAVE_STEP, {"step_id": row.id, "new_state": state})

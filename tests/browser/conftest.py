@@ -77,6 +77,16 @@ def join_as(open_page, share: str, name: str, *, phone: bool = False) -> Page:
     return page
 
 
+def join_three_and_start(open_page, facilitator: Page, share: str) -> tuple[Page, Page, Page]:
+    """Let Ann (on a phone), Bob and Cas join from the share link; the facilitator starts."""
+    ann = join_as(open_page, share, "Ann", phone=True)
+    bob = join_as(open_page, share, "Bob")
+    cas = join_as(open_page, share, "Cas")
+    expect(facilitator.locator("#people li.online")).to_have_count(4)
+    button(facilitator, "Start the room").first.click()
+    return ann, bob, cas
+
+
 def url_matching(pattern: str) -> re.Pattern[str]:
     """Return a compiled URL pattern for `wait_for_url`."""
     return re.compile(pattern)

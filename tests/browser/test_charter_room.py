@@ -17,7 +17,7 @@ from retro import create_app
 from retro.charter.content import Agreement, CharterContent
 from retro.extensions import db
 from retro.services import charter, rooms
-from tests.browser.conftest import button, join_as, screenshot, url_matching
+from tests.browser.conftest import button, join_three_and_start, screenshot, url_matching
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -100,12 +100,8 @@ def test_a_team_ratifies_its_purpose_and_agreements_and_publishes_them(live_serv
     server = live_server()
     fien = open_page(server.url + "/")
     share = start_charter_room(fien, server)
-    ann = join_as(open_page, share, "Ann", phone=True)
-    bob = join_as(open_page, share, "Bob")
-    cas = join_as(open_page, share, "Cas")
+    ann, bob, cas = join_three_and_start(open_page, fien, share)
     everyone = (fien, ann, bob, cas)
-    expect(fien.locator("#people li.online")).to_have_count(4)
-    button(fien, "Start the room").first.click()
 
     # Writing: cards stay with their author until the reveal; the others see a count.
     write(ann, "exists", "To help people learn from each other")

@@ -14,7 +14,13 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import button, join, join_as, screenshot, url_matching
+from tests.browser.conftest import (
+    button,
+    join,
+    join_three_and_start,
+    screenshot,
+    url_matching,
+)
 from tests.browser.test_charter_room import card, seed_charter, write
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
@@ -50,12 +56,8 @@ def test_a_retrospective_makes_deeds_the_next_room_reviews(live_server, open_pag
     team_page = fien.url.split("?")[0]
     seed_charter(server, re.search(r"/t/([^/?#]+)", fien.url).group(1))
     share = start_room(fien, retro=True)
-    ann = join_as(open_page, share, "Ann", phone=True)
-    bob = join_as(open_page, share, "Bob")
-    cas = join_as(open_page, share, "Cas")
+    ann, bob, cas = join_three_and_start(open_page, fien, share)
     everyone = (fien, ann, bob, cas)
-    expect(fien.locator("#people li.online")).to_have_count(4)
-    button(fien, "Start the room").first.click()
 
     # Writing: private until the reveal; others see counts and who wrote.
     write(ann, "stop", "Meetings without an agenda")
